@@ -1,0 +1,188 @@
+//! The authentication service: [`Signer`] turns call data into a signed PASSporT and the
+//! Identity header value that carries it.
+
+use crate::error::Error;
+use crate::identity::format_identity;
+use crate::key::SigningKey;
+use crate::passport::header::check_url;
+use crate::passport::{Attest, Claims, Header, Party, Passport, Ppt, to_compact};
+use crate::tn::Tn;
+
+/// Signs PASSporTs with one key for one certificate URL (`x5u`).
+///
+/// `Signer` is `Send + Sync`: share one across threads.
+#[derive(Debug)]
+pub struct Signer {
+    key: SigningKey,
+    x5u: String,
+}
+
+/// A signed PASSporT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The full-form token.
+    pub token: String,
+    /// The extension it was signed with.
+    pub ppt: Option<Ppt>,
+    /// The certificate URL in its header.
+    pub x5u: String,
+}
+
+impl Signed {
+    /// The Identity header value: `token;info=<x5u>;alg=ES256;ppt=…`.
+    pub fn identity(&self) -> String {
+        format_identity(&self.token, &self.x5u, self.ppt)
+    }
+
+    /// The Identity header value with the token in compact form (`..signature`); the
+    /// receiver must rebuild header and claims from the call (RFC 8224 §7).
+    pub fn compact_identity(&self) -> String {
+        // A token we produced always splits.
+        let compact = to_compact(&self.token).unwrap_or_default();
+        format_identity(&compact, &self.x5u, self.ppt)
+    }
+}
+
+impl Signer {
+    /// A signer for `key`, whose certificate is published at `x5u`.
+    pub fn new(key: SigningKey, x5u: impl Into<String>) -> Result<Signer, Error> {
+        let x5u = x5u.into();
+        check_url(&x5u).map_err(Error::Sign)?;
+        Ok(Signer { key, x5u })
+    }
+
+    /// A signer from a PEM or DER private key (PKCS#8 or SEC1).
+    pub fn from_pem(key: &[u8], x5u: impl Into<String>) -> Result<Signer, Error> {
+        Signer::new(SigningKey::from_pem_or_der(key)?, x5u)
+    }
+
+    /// The certificate URL this signer puts in `x5u`.
+    pub fn x5u(&self) -> &str {
+        &self.x5u
+    }
+
+    /// The signing key.
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// Signs `claims` as a PASSporT of extension `ppt` (`None` for a base PASSporT).
+    ///
+    /// The claims are checked first: everything `ppt` requires must be present and the
+    /// telephone numbers must be in canonical form (see [`Tn`]), so that what is signed
+    /// verifies.
+    pub fn sign(&self, ppt: Option<Ppt>, claims: &Claims) -> Result<Signed, Error> {
+        check_canonical(&claims.orig)?;
+        if let Some(d) = &claims.div {
+            check_canonical(d)?;
+        }
+        for t in &claims.dest.tn {
+            check_canonical(&Party::Tn(t.clone()))?;
+        }
+        if claims.dest.tn.is_empty() && claims.dest.uri.is_empty() {
+            return Err(Error::Sign("dest is empty".into()));
+        }
+        if claims.iat < 0 {
+            return Err(Error::Sign("iat is negative".into()));
+        }
+        if claims.origid.as_deref() == Some("") {
+            return Err(Error::Sign("origid is empty".into()));
+        }
+        claims
+            .check_for(ppt)
+            .map_err(|e| Error::Sign(e.to_string()))?;
+        let passport = Passport {
+            header: Header::new(ppt, self.x5u.clone()),
+            claims: claims.clone(),
+        };
+        let token = passport.sign(&self.key)?;
+        Ok(Signed {
+            token,
+            ppt,
+            x5u: self.x5u.clone(),
+        })
+    }
+
+    /// Signs a SHAKEN PASSporT (RFC 8588) for a call from `orig` to `dest` (numbers in any
+    /// form [`Tn::parse`] accepts). `origid` defaults to a new random UUID.
+    pub fn sign_shaken(
+        &self,
+        orig: &str,
+        dest: &[&str],
+        attest: Attest,
+        origid: Option<&str>,
+        iat: i64,
+    ) -> Result<Signed, Error> {
+        let orig = Tn::parse(orig)?;
+        let dest = dest
+            .iter()
+            .map(|d| Tn::parse(d).map(Tn::into_string))
+            .collect::<Result<Vec<_>, _>>()?;
+        let origid = match origid {
+            Some(o) => o.to_owned(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let mut claims = Claims::new(
+            Party::Tn(orig.into_string()),
+            crate::passport::Dest {
+                tn: dest,
+                uri: Vec::new(),
+            },
+            iat,
+        );
+        claims.attest = Some(attest);
+        claims.origid = Some(origid);
+        self.sign(Some(Ppt::Shaken), &claims)
+    }
+}
+
+fn check_canonical(p: &Party) -> Result<(), Error> {
+    if let Party::Tn(t) = p {
+        let c = Tn::parse(t)?;
+        if c.as_str() != t {
+            return Err(Error::Sign(format!(
+                "telephone number {t:?} is not canonical (use {c:?})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_and_checks() {
+        let (k, _) = SigningKey::generate().unwrap();
+        let s = Signer::new(k, "https://cert.example/sp.pem").unwrap();
+        let signed = s
+            .sign_shaken(
+                "+1 215 555 1212",
+                &["12155551213"],
+                Attest::B,
+                Some("abc"),
+                10,
+            )
+            .unwrap();
+        let (p, _) = Passport::parse(&signed.token).unwrap();
+        assert_eq!(p.claims.orig, Party::Tn("12155551212".into()));
+        assert!(
+            signed
+                .identity()
+                .ends_with(";info=<https://cert.example/sp.pem>;alg=ES256;ppt=shaken")
+        );
+        assert!(signed.compact_identity().starts_with(".."));
+        // Uncanonical numbers and missing extension claims are refused.
+        let c = Claims::shaken("+1", &["2"], Attest::A, "x", 1);
+        assert!(matches!(s.sign(Some(Ppt::Shaken), &c), Err(Error::Sign(_))));
+        let c = Claims::shaken("1", &["2"], Attest::A, "x", 1);
+        assert!(matches!(s.sign(Some(Ppt::Div), &c), Err(Error::Sign(_))));
+        assert!(matches!(
+            s.sign_shaken("x", &["2"], Attest::A, None, 1),
+            Err(Error::Tn(_))
+        ));
+        let (k, _) = SigningKey::generate().unwrap();
+        assert!(Signer::new(k, "ftp://x/y").is_err());
+    }
+}

@@ -1,0 +1,505 @@
+//! The verification service: [`Verifier`] checks an Identity header (or a bare token)
+//! against the call it arrived with and returns a [`Verdict`] or an [`Error`] that maps to
+//! the SIP response.
+//!
+//! Checks, cheapest first: size limits and syntax; the header (`alg` ES256, `typ`, `ppt`
+//! supported and equal to the Identity `ppt` parameter, `x5u` a URL equal to `info`);
+//! the claims (types, the extension's mandatory claims); the `x5u` policy (https unless
+//! allowed otherwise); the signature over the received bytes; the freshness of `iat`
+//! against `now`; `orig` and `dest` against the call's numbers.
+//!
+//! Keys: for now the verifier holds the signer's key in hand (a public key or a
+//! certificate). A certificate store keyed by `x5u` plugs in at the same point
+//! ([`Verifier::key_for`]); a miss then yields [`Error::CertificateNeeded`].
+
+use crate::error::{Error, Verstat};
+use crate::identity::IdentityHeader;
+use crate::key::VerifyingKey;
+use crate::passport::jws::RawToken;
+use crate::passport::{Attest, Claims, Dest, Header, Party, Passport, Ppt};
+use crate::tn::Tn;
+
+/// Verification settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierConfig {
+    /// The oldest `iat` accepted, in seconds before `now` (ATIS-1000074 recommends 60).
+    pub max_age: i64,
+    /// How far `iat` may lie in the future, in seconds, to allow for clocks running ahead.
+    pub max_future: i64,
+    /// Accept `x5u` URLs with the `http` scheme (ATIS-1000074 requires `https`).
+    pub allow_http_x5u: bool,
+}
+
+impl Default for VerifierConfig {
+    fn default() -> Self {
+        VerifierConfig {
+            max_age: 60,
+            max_future: 10,
+            allow_http_x5u: false,
+        }
+    }
+}
+
+/// The numbers of the call a token arrived with. A `None` number is not checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Call<'a> {
+    /// The calling number (From / P-Asserted-Identity user part), or a URI.
+    pub orig: Option<&'a str>,
+    /// The called number (Request-URI / To user part), or a URI.
+    pub dest: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    /// A call from `orig` to `dest`.
+    pub fn new(orig: &'a str, dest: &'a str) -> Call<'a> {
+        Call {
+            orig: Some(orig),
+            dest: Some(dest),
+        }
+    }
+}
+
+/// The result of a successful verification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// The token's header.
+    pub header: Header,
+    /// The token's claims.
+    pub claims: Claims,
+}
+
+impl Verdict {
+    /// The extension (`ppt`), `None` for a base PASSporT.
+    pub fn ppt(&self) -> Option<Ppt> {
+        self.header.ppt
+    }
+    /// The SHAKEN attestation level.
+    pub fn attest(&self) -> Option<Attest> {
+        self.claims.attest
+    }
+    /// The originating identity.
+    pub fn orig(&self) -> &Party {
+        &self.claims.orig
+    }
+    /// The destination identities.
+    pub fn dest(&self) -> &Dest {
+        &self.claims.dest
+    }
+    /// The SHAKEN origination identifier.
+    pub fn origid(&self) -> Option<&str> {
+        self.claims.origid.as_deref()
+    }
+    /// The certificate URL.
+    pub fn x5u(&self) -> &str {
+        &self.header.x5u
+    }
+    /// The issued-at time.
+    pub fn iat(&self) -> i64 {
+        self.claims.iat
+    }
+    /// The `verstat` value for a verified call.
+    pub fn verstat(&self) -> Verstat {
+        Verstat::TnValidationPassed
+    }
+}
+
+#[derive(Debug)]
+enum Keys {
+    Static(VerifyingKey),
+}
+
+/// Verifies PASSporTs. `Verifier` is `Send + Sync`: share one across threads.
+#[derive(Debug)]
+pub struct Verifier {
+    config: VerifierConfig,
+    keys: Keys,
+}
+
+impl Verifier {
+    /// A verifier that checks every token against one key (the signer's public key or the
+    /// key of its certificate), whatever its `x5u` says.
+    pub fn with_key(key: VerifyingKey) -> Verifier {
+        Verifier {
+            config: VerifierConfig::default(),
+            keys: Keys::Static(key),
+        }
+    }
+
+    /// Replaces the settings.
+    pub fn with_config(mut self, config: VerifierConfig) -> Verifier {
+        self.config = config;
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// The key to check a token from `x5u` with.
+    pub fn key_for(&self, _x5u: &str, _now: i64) -> Result<&VerifyingKey, Error> {
+        match &self.keys {
+            Keys::Static(k) => Ok(k),
+        }
+    }
+
+    /// Verifies one Identity header value (`token;info=<…>;alg=…;ppt=…`, or a bare token)
+    /// for `call` at time `now` (seconds since the Unix epoch).
+    pub fn verify_identity(
+        &self,
+        value: &str,
+        call: &Call<'_>,
+        now: i64,
+    ) -> Result<Verdict, Error> {
+        let h = IdentityHeader::parse(value)?;
+        self.verify_parsed(&h, call, now)
+    }
+
+    /// Verifies every value of a (possibly comma-folded) Identity header field, each on
+    /// its own: one result per value, in order.
+    pub fn verify_identities(
+        &self,
+        field: &str,
+        call: &Call<'_>,
+        now: i64,
+    ) -> Result<Vec<Result<Verdict, Error>>, Error> {
+        let all = IdentityHeader::parse_all(field)?;
+        Ok(all
+            .iter()
+            .map(|h| self.verify_parsed(h, call, now))
+            .collect())
+    }
+
+    /// Verifies a parsed Identity header value.
+    pub fn verify_parsed(
+        &self,
+        h: &IdentityHeader,
+        call: &Call<'_>,
+        now: i64,
+    ) -> Result<Verdict, Error> {
+        if h.alg() != crate::passport::header::ALG_ES256 {
+            return Err(Error::UnsupportedAlg(h.alg().to_owned()));
+        }
+        if h.is_compact() {
+            return Err(Error::format(
+                crate::error::Part::Header,
+                "compact form: rebuild the PASSporT from the call and use verify_compact",
+            ));
+        }
+        let (p, raw) = Passport::parse(&h.token)?;
+        check_params(h, &p.header)?;
+        self.finish(p, &raw, call, now)
+    }
+
+    /// Verifies a bare full-form token.
+    pub fn verify_token(&self, token: &str, call: &Call<'_>, now: i64) -> Result<Verdict, Error> {
+        let (p, raw) = Passport::parse(token)?;
+        self.finish(p, &raw, call, now)
+    }
+
+    /// Verifies a compact-form Identity value (`..signature;info=<…>;…`, or a bare
+    /// `..signature`) whose header and claims the receiver rebuilt from the signalling
+    /// as `passport` (RFC 8224 §7). Works only when the signer used deterministic JSON.
+    pub fn verify_compact(
+        &self,
+        value: &str,
+        passport: &Passport,
+        call: &Call<'_>,
+        now: i64,
+    ) -> Result<Verdict, Error> {
+        let h = IdentityHeader::parse(value)?;
+        if !h.is_compact() {
+            return self.verify_parsed(&h, call, now);
+        }
+        if h.alg() != crate::passport::header::ALG_ES256 {
+            return Err(Error::UnsupportedAlg(h.alg().to_owned()));
+        }
+        check_params(&h, &passport.header)?;
+        let token = passport.rebuild(&h.token)?;
+        let raw = RawToken::split(&token)?;
+        self.finish(passport.clone(), &raw, call, now)
+    }
+
+    fn finish(
+        &self,
+        p: Passport,
+        raw: &RawToken<'_>,
+        call: &Call<'_>,
+        now: i64,
+    ) -> Result<Verdict, Error> {
+        if !self.config.allow_http_x5u && !p.header.x5u.starts_with("https://") {
+            return Err(Error::BadInfo(format!(
+                "x5u {:?} is not an https URL",
+                p.header.x5u
+            )));
+        }
+        let key = self.key_for(&p.header.x5u, now)?;
+        Passport::verify_signature(raw, key)?;
+        let iat = p.claims.iat;
+        let age = now.saturating_sub(iat);
+        if age > self.config.max_age {
+            return Err(Error::Stale {
+                iat,
+                age,
+                max_age: self.config.max_age,
+            });
+        }
+        if -age > self.config.max_future {
+            return Err(Error::Future {
+                iat,
+                ahead: -age,
+                max_skew: self.config.max_future,
+            });
+        }
+        check_orig(&p.claims.orig, call.orig)?;
+        check_dest(&p.claims.dest, call.dest)?;
+        Ok(Verdict {
+            header: p.header,
+            claims: p.claims,
+        })
+    }
+}
+
+/// The Identity header's parameters must agree with the token's header.
+fn check_params(h: &IdentityHeader, header: &Header) -> Result<(), Error> {
+    if let Some(ppt) = &h.ppt {
+        let token_ppt = header.ppt.map(Ppt::as_str);
+        if token_ppt != Some(ppt.as_str()) {
+            return Err(Error::UnsupportedPpt(format!(
+                "ppt parameter {ppt:?} differs from the token's {}",
+                token_ppt.unwrap_or("(none)")
+            )));
+        }
+    }
+    if let Some(info) = &h.info
+        && *info != header.x5u
+    {
+        return Err(Error::BadInfo(format!(
+            "info {info:?} differs from x5u {:?}",
+            header.x5u
+        )));
+    }
+    Ok(())
+}
+
+fn check_orig(orig: &Party, call: Option<&str>) -> Result<(), Error> {
+    let Some(call) = call else { return Ok(()) };
+    let ok = match orig {
+        Party::Tn(t) => Tn::parse(call)?.matches(t),
+        Party::Uri(u) => u == call,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::OrigMismatch {
+            token: orig.as_str().to_owned(),
+            call: Tn::parse(call)
+                .map(Tn::into_string)
+                .unwrap_or_else(|_| call.to_owned()),
+        })
+    }
+}
+
+fn check_dest(dest: &Dest, call: Option<&str>) -> Result<(), Error> {
+    let Some(call) = call else { return Ok(()) };
+    let ok = match Tn::parse(call) {
+        Ok(tn) => dest.tn.iter().any(|t| tn.matches(t)),
+        Err(_) => dest.uri.iter().any(|u| u == call),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::DestMismatch {
+            token: dest.all().map(str::to_owned).collect(),
+            call: Tn::parse(call)
+                .map(Tn::into_string)
+                .unwrap_or_else(|_| call.to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::SigningKey;
+    use crate::sign::Signer;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn pair() -> (Signer, Verifier) {
+        let (k, _) = SigningKey::generate().unwrap();
+        let v = Verifier::with_key(k.verifying_key());
+        (Signer::new(k, "https://cert.example/sp.pem").unwrap(), v)
+    }
+
+    #[test]
+    fn verifies_and_checks_the_call() {
+        let (s, v) = pair();
+        let id = s
+            .sign_shaken("12155551212", &["12155551213"], Attest::A, Some("o"), NOW)
+            .unwrap()
+            .identity();
+        let call = Call::new("+1-215-555-1212", "12155551213");
+        let verdict = v.verify_identity(&id, &call, NOW + 5).unwrap();
+        assert_eq!(verdict.attest(), Some(Attest::A));
+        assert_eq!(verdict.origid(), Some("o"));
+        assert_eq!(verdict.verstat(), Verstat::TnValidationPassed);
+        assert!(v.verify_identity(&id, &Call::default(), NOW).is_ok());
+        assert!(matches!(
+            v.verify_identity(&id, &Call::new("12155551299", "12155551213"), NOW),
+            Err(Error::OrigMismatch { .. })
+        ));
+        assert!(matches!(
+            v.verify_identity(&id, &Call::new("12155551212", "1"), NOW),
+            Err(Error::DestMismatch { .. })
+        ));
+        assert!(matches!(
+            v.verify_identity(&id, &Call::new("junk", "1"), NOW),
+            Err(Error::Tn(_))
+        ));
+    }
+
+    #[test]
+    fn freshness_window() {
+        let (s, v) = pair();
+        let id = s
+            .sign_shaken("1", &["2"], Attest::A, None, NOW)
+            .unwrap()
+            .identity();
+        let c = Call::default();
+        assert!(v.verify_identity(&id, &c, NOW + 60).is_ok());
+        assert_eq!(
+            v.verify_identity(&id, &c, NOW + 61).unwrap_err().sip_code(),
+            403
+        );
+        assert!(v.verify_identity(&id, &c, NOW - 10).is_ok());
+        assert!(matches!(
+            v.verify_identity(&id, &c, NOW - 11),
+            Err(Error::Future { .. })
+        ));
+        let lenient = pair().1.with_config(VerifierConfig {
+            max_age: 3600,
+            ..VerifierConfig::default()
+        });
+        assert!(matches!(
+            lenient.verify_identity(&id, &c, NOW + 100),
+            Err(Error::Signature)
+        ));
+    }
+
+    #[test]
+    fn parameters_must_agree() {
+        let (s, v) = pair();
+        let t = s
+            .sign_shaken("1", &["2"], Attest::A, None, NOW)
+            .unwrap()
+            .token;
+        let c = Call::default();
+        assert!(
+            v.verify_identity(
+                &format!("{t};info=<https://cert.example/sp.pem>;ppt=shaken"),
+                &c,
+                NOW
+            )
+            .is_ok()
+        );
+        assert!(v.verify_identity(&t, &c, NOW).is_ok());
+        assert_eq!(
+            v.verify_identity(&format!("{t};ppt=div"), &c, NOW)
+                .unwrap_err()
+                .kind(),
+            "unsupported_ppt"
+        );
+        assert_eq!(
+            v.verify_identity(&format!("{t};info=<https://other/x>"), &c, NOW)
+                .unwrap_err()
+                .sip_code(),
+            436
+        );
+        assert_eq!(
+            v.verify_identity(&format!("{t};alg=RS256"), &c, NOW)
+                .unwrap_err()
+                .sip_code(),
+            437
+        );
+    }
+
+    #[test]
+    fn compact_form() {
+        let (s, v) = pair();
+        let signed = s
+            .sign_shaken("1", &["2"], Attest::B, Some("x"), NOW)
+            .unwrap();
+        let compact = signed.compact_identity();
+        let rebuilt = Passport::new(
+            Header::new(Some(Ppt::Shaken), "https://cert.example/sp.pem"),
+            Claims::shaken("1", &["2"], Attest::B, "x", NOW),
+        )
+        .unwrap();
+        let verdict = v
+            .verify_compact(&compact, &rebuilt, &Call::new("1", "2"), NOW)
+            .unwrap();
+        assert_eq!(verdict.attest(), Some(Attest::B));
+        let wrong = Passport::new(
+            rebuilt.header.clone(),
+            Claims::shaken("1", &["2"], Attest::A, "x", NOW),
+        )
+        .unwrap();
+        assert_eq!(
+            v.verify_compact(&compact, &wrong, &Call::default(), NOW),
+            Err(Error::Signature)
+        );
+        assert!(v.verify_identity(&compact, &Call::default(), NOW).is_err());
+    }
+
+    #[test]
+    fn folded_headers() {
+        let (s, v) = pair();
+        let a = s
+            .sign_shaken("1", &["2"], Attest::A, None, NOW)
+            .unwrap()
+            .identity();
+        let mut div = Claims::new(Party::Tn("1".into()), Dest::tns(["2"]), NOW);
+        div.div = Some(Party::Tn("3".into()));
+        let b = s.sign(Some(Ppt::Div), &div).unwrap().identity();
+        let res = v
+            .verify_identities(&format!("{a}, {b}"), &Call::new("1", "2"), NOW)
+            .unwrap();
+        assert_eq!(res.len(), 2);
+        assert_eq!(res[1].as_ref().unwrap().ppt(), Some(Ppt::Div));
+        assert_eq!(
+            res[1].as_ref().unwrap().claims.div,
+            Some(Party::Tn("3".into()))
+        );
+    }
+
+    #[test]
+    fn http_x5u_policy() {
+        let (k, _) = SigningKey::generate().unwrap();
+        let vk = k.verifying_key();
+        let s = Signer::new(k, "http://cert.example/sp.pem").unwrap();
+        let id = s
+            .sign_shaken("1", &["2"], Attest::A, None, NOW)
+            .unwrap()
+            .identity();
+        let v = Verifier::with_key(vk);
+        assert_eq!(
+            v.verify_identity(&id, &Call::default(), NOW)
+                .unwrap_err()
+                .sip_code(),
+            436
+        );
+        let v = v.with_config(VerifierConfig {
+            allow_http_x5u: true,
+            ..VerifierConfig::default()
+        });
+        assert!(v.verify_identity(&id, &Call::default(), NOW).is_ok());
+    }
+
+    #[test]
+    fn is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Verifier>();
+        check::<Signer>();
+    }
+}
