@@ -120,7 +120,7 @@ impl Signer {
             .collect::<Result<Vec<_>, _>>()?;
         let origid = match origid {
             Some(o) => o.to_owned(),
-            None => uuid::Uuid::new_v4().to_string(),
+            None => crate::passport::claims::new_origid(),
         };
         let mut claims = Claims::new(
             Party::Tn(orig.into_string()),

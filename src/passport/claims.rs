@@ -485,6 +485,11 @@ impl Claims {
     }
 }
 
+/// A new random origination identifier for `origid`: a version 4 UUID in lower case.
+pub fn new_origid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// A claim that must be a non-empty string of bounded length.
 fn claim_string(name: &str, v: Value) -> Result<String, Error> {
     match v {
