@@ -1,1 +1,82 @@
-fn main() {}
+//! PASSporT benchmarks. The `ring/*` entries are the bare ECDSA P-256 primitive on the same
+//! bytes as `passport/*`, so the ratios in one run show what parsing, JSON, base64 and the
+//! claim checks cost on top of the cryptography.
+
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, KeyPair, UnparsedPublicKey};
+
+use cliauth::{Attest, Call, IdentityHeader, Signer, SigningKey, Verifier};
+
+const NOW: i64 = 1_700_000_000;
+const ORIGID: &str = "4437c7eb-8f92-4fd0-9a4a-3c9ad6d9c7a0";
+
+fn bench(c: &mut Criterion) {
+    let rng = SystemRandom::new();
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        pkcs8.as_ref(),
+        &rng,
+    )
+    .unwrap();
+    let public = pair.public_key().as_ref().to_vec();
+
+    let key = SigningKey::from_der(pkcs8.as_ref()).unwrap();
+    let verifier = Verifier::with_key(key.verifying_key());
+    let signer = Signer::new(key, "https://cert.example.org/passport.pem").unwrap();
+    let identity = signer
+        .sign_shaken(
+            "12155551212",
+            &["12155551213"],
+            Attest::A,
+            Some(ORIGID),
+            NOW,
+        )
+        .unwrap()
+        .identity();
+    let token = identity.split(';').next().unwrap();
+    let (input, sig_b64) = token.rsplit_once('.').unwrap();
+    let raw_sig = pair.sign(&rng, input.as_bytes()).unwrap();
+    let _ = sig_b64;
+    let call = Call::new("12155551212", "12155551213");
+
+    c.bench_function("ring/sign_raw", |b| {
+        b.iter(|| pair.sign(&rng, black_box(input.as_bytes())).unwrap())
+    });
+    c.bench_function("ring/verify_raw", |b| {
+        b.iter(|| {
+            UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, black_box(&public))
+                .verify(black_box(input.as_bytes()), raw_sig.as_ref())
+                .unwrap()
+        })
+    });
+    c.bench_function("passport/sign", |b| {
+        b.iter(|| {
+            signer
+                .sign_shaken(
+                    black_box("12155551212"),
+                    &["12155551213"],
+                    Attest::A,
+                    Some(ORIGID),
+                    NOW,
+                )
+                .unwrap()
+                .identity()
+        })
+    });
+    c.bench_function("passport/verify", |b| {
+        b.iter(|| {
+            verifier
+                .verify_identity(black_box(&identity), &call, NOW)
+                .unwrap()
+        })
+    });
+    c.bench_function("identity/parse", |b| {
+        b.iter(|| IdentityHeader::parse(black_box(&identity)).unwrap())
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -2,8 +2,8 @@
 //!
 //! Reading is strict where RFC 8225 and common sense require it: a member name may appear
 //! only once per object (after unescaping), nesting is limited to
-//! [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) levels and each object or array to
-//! [`MAX_JSON_MEMBERS`](crate::limits::MAX_JSON_MEMBERS) members. Syntax, UTF-8 and escape
+//! [`MAX_JSON_DEPTH`] levels and each object or array to
+//! [`MAX_JSON_MEMBERS`] members. Syntax, UTF-8 and escape
 //! handling are serde_json's.
 //!
 //! Writing follows RFC 8225 §9: no whitespace, member names sorted by code point at every

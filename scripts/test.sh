@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or an old one: installs what the interop tests
+# need (Debian's secsipidx, openssl; Python's PyJWT and cryptography), then runs every
+# test of the workspace (unit, integration, interop, vectors, doc tests) and the quickstart.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+
+cargo test --workspace --all-targets
+cargo test --workspace --doc
+cargo run -q --example quickstart >/dev/null
+echo "quickstart: OK"
