@@ -92,6 +92,11 @@ pub enum LimitKind {
     JsonMembers,
     /// A key or certificate input larger than [`crate::limits::MAX_KEY_INPUT_LEN`].
     KeyInput,
+    /// A certificate chain larger than [`crate::limits::MAX_CHAIN_BYTES`] or with more than
+    /// [`crate::limits::MAX_CHAIN_CERTS`] certificates.
+    Chain,
+    /// A CRL larger than [`crate::limits::MAX_CRL_BYTES`].
+    Crl,
 }
 
 impl std::fmt::Display for LimitKind {
@@ -103,6 +108,8 @@ impl std::fmt::Display for LimitKind {
             LimitKind::JsonDepth => "JSON nesting depth",
             LimitKind::JsonMembers => "JSON members per object or array",
             LimitKind::KeyInput => "key or certificate size",
+            LimitKind::Chain => "certificate chain size",
+            LimitKind::Crl => "CRL size",
         })
     }
 }
@@ -125,6 +132,54 @@ impl std::fmt::Display for Part {
             Part::Claims => "claims",
             Part::Signature => "signature",
         })
+    }
+}
+
+/// What is wrong with a certificate chain (see [`Error::Cert`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CertProblem {
+    /// The chain does not lead to a configured trust anchor.
+    Untrusted,
+    /// A certificate in the chain has expired at `now`.
+    Expired,
+    /// A certificate in the chain is not yet valid at `now`.
+    NotYetValid,
+    /// A certificate in the chain is revoked by a configured CRL.
+    Revoked,
+    /// A signature in the chain does not verify, or uses an unsupported algorithm.
+    Signature,
+    /// The chain is structurally invalid (a CA used as end entity, path length, key usage,
+    /// depth, an unsupported critical extension, …).
+    Invalid,
+    /// The certificate data cannot be parsed (bad PEM or DER, no certificate).
+    Malformed,
+    /// The end-entity certificate violates the STI profile (strict mode only).
+    Profile,
+    /// The end-entity certificate has no usable TNAuthList.
+    NoTnAuthList,
+}
+
+impl CertProblem {
+    /// The stable identifier used as [`Error::kind`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertProblem::Untrusted => "cert_untrusted",
+            CertProblem::Expired => "cert_expired",
+            CertProblem::NotYetValid => "cert_not_yet_valid",
+            CertProblem::Revoked => "cert_revoked",
+            CertProblem::Signature => "cert_signature",
+            CertProblem::Invalid => "cert_invalid",
+            CertProblem::Malformed => "cert_malformed",
+            CertProblem::Profile => "cert_profile",
+            CertProblem::NoTnAuthList => "cert_no_tnauthlist",
+        }
+    }
+}
+
+impl std::fmt::Display for CertProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -239,6 +294,24 @@ pub enum Error {
         /// The `x5u` URL to fetch.
         url: String,
     },
+    /// The certificate chain behind `x5u` is not acceptable.
+    #[error("{problem}: {detail}")]
+    Cert {
+        /// What kind of problem.
+        problem: CertProblem,
+        /// Details.
+        detail: String,
+    },
+    /// The certificate's TNAuthList does not cover the token's `orig` number.
+    #[error("the certificate does not authorise orig {tn:?}")]
+    TnNotAuthorized {
+        /// The originating number of the token.
+        tn: String,
+    },
+    /// A claim violates a JWTClaimConstraints / EnhancedJWTClaimConstraints extension of
+    /// the certificate (RFC 8226 §8, RFC 9118).
+    #[error("claim constraint violated: {0}")]
+    ClaimConstraint(String),
     /// The data to sign is incomplete or inconsistent (signing side only).
     #[error("cannot sign: {0}")]
     Sign(String),
@@ -269,6 +342,9 @@ impl Error {
             Error::Key(_) => "key",
             Error::CertificateNeeded { .. } => "certificate_needed",
             Error::Sign(_) => "sign",
+            Error::Cert { problem, .. } => problem.as_str(),
+            Error::TnNotAuthorized { .. } => "tn_not_authorized",
+            Error::ClaimConstraint(_) => "claim_constraint",
         }
     }
 
@@ -279,14 +355,16 @@ impl Error {
     /// |---|---|
     /// | `no_identity` | 428 Use Identity Header |
     /// | `bad_info`, `certificate_needed` | 436 Bad Identity Info |
-    /// | `unsupported_alg`, `key` | 437 Unsupported Credential |
+    /// | `unsupported_alg`, `key`, `cert_*` | 437 Unsupported Credential |
     /// | `stale`, `future` | 403 Stale Date |
     /// | everything else | 438 Invalid Identity Header |
     pub fn sip_status(&self) -> SipStatus {
         match self {
             Error::NoIdentity => SipStatus::UseIdentityHeader,
             Error::BadInfo(_) | Error::CertificateNeeded { .. } => SipStatus::BadIdentityInfo,
-            Error::UnsupportedAlg(_) | Error::Key(_) => SipStatus::UnsupportedCredential,
+            Error::UnsupportedAlg(_) | Error::Key(_) | Error::Cert { .. } => {
+                SipStatus::UnsupportedCredential
+            }
             Error::Stale { .. } | Error::Future { .. } => SipStatus::StaleDate,
             _ => SipStatus::InvalidIdentityHeader,
         }
@@ -314,6 +392,13 @@ impl Error {
     /// e.g. `SIP;cause=438;text="Invalid Identity Header"`.
     pub fn reason_header(&self) -> String {
         format!("SIP;cause={};text=\"{}\"", self.sip_code(), self.reason())
+    }
+
+    pub(crate) fn cert(problem: CertProblem, detail: impl Into<String>) -> Error {
+        Error::Cert {
+            problem,
+            detail: detail.into(),
+        }
     }
 
     pub(crate) fn claims(msg: impl Into<String>) -> Error {

@@ -30,3 +30,12 @@ pub const MAX_KEY_INPUT_LEN: usize = 64 * 1024;
 /// Maximum length of a string claim that the library interprets (`origid`, `attest`, `nam`,
 /// …) in bytes; unknown claims are bounded only by [`MAX_TOKEN_LEN`].
 pub const MAX_CLAIM_STRING_LEN: usize = 1024;
+
+/// Maximum number of certificates in an `x5u` chain or trust-anchor bundle.
+pub const MAX_CHAIN_CERTS: usize = 10;
+
+/// Maximum size of a certificate chain (PEM or DER) in bytes.
+pub const MAX_CHAIN_BYTES: usize = 64 * 1024;
+
+/// Maximum size of one CRL (PEM or DER) in bytes.
+pub const MAX_CRL_BYTES: usize = 1024 * 1024;

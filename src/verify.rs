@@ -186,6 +186,13 @@ impl Verifier {
                 "compact form: rebuild the PASSporT from the call and use verify_compact",
             ));
         }
+        if h.info.is_none() && (h.alg.is_some() || h.ppt.is_some() || !h.params.is_empty()) {
+            // RFC 8224 §4.1: `info` is mandatory in an Identity header. A bare token (no
+            // parameters at all) is still accepted, as a token on its own.
+            return Err(Error::BadInfo(
+                "Identity header without an info parameter".into(),
+            ));
+        }
         let (p, raw) = Passport::parse(&h.token)?;
         check_params(h, &p.header)?;
         self.finish(p, &raw, call, now)
@@ -404,24 +411,12 @@ mod tests {
             .is_ok()
         );
         assert!(v.verify_identity(&t, &c, NOW).is_ok());
-        assert_eq!(
-            v.verify_identity(&format!("{t};ppt=div"), &c, NOW)
-                .unwrap_err()
-                .kind(),
-            "unsupported_ppt"
-        );
-        assert_eq!(
-            v.verify_identity(&format!("{t};info=<https://other/x>"), &c, NOW)
-                .unwrap_err()
-                .sip_code(),
-            436
-        );
-        assert_eq!(
-            v.verify_identity(&format!("{t};alg=RS256"), &c, NOW)
-                .unwrap_err()
-                .sip_code(),
-            437
-        );
+        let info = ";info=<https://cert.example/sp.pem>";
+        let err = |value: String| v.verify_identity(&value, &c, NOW).unwrap_err();
+        assert_eq!(err(format!("{t}{info};ppt=div")).kind(), "unsupported_ppt");
+        assert_eq!(err(format!("{t};ppt=shaken")).sip_code(), 436);
+        assert_eq!(err(format!("{t};info=<https://other/x>")).sip_code(), 436);
+        assert_eq!(err(format!("{t}{info};alg=RS256")).sip_code(), 437);
     }
 
     #[test]
