@@ -8,11 +8,17 @@
 //! allowed otherwise); the signature over the received bytes; the freshness of `iat`
 //! against `now`; `orig` and `dest` against the call's numbers.
 //!
-//! Keys: for now the verifier holds the signer's key in hand (a public key or a
-//! certificate). A certificate store keyed by `x5u` plugs in at the same point
-//! ([`Verifier::key_for`]); a miss then yields [`Error::CertificateNeeded`].
+//! Keys come from one of three places: a key in hand ([`Verifier::with_key`]: a public key
+//! or the key of a certificate, no chain checked), one chain validated beforehand
+//! ([`Verifier::with_credential`]), or a certificate store keyed by `x5u`
+//! ([`Verifier::with_store`]), where a miss yields [`Error::CertificateNeeded`]. With a
+//! chain, after the signature: the profile (strict mode), the number authority (the
+//! TNAuthList must cover `orig`, or hold only an SPC) and the claim constraints.
 
-use crate::error::{Error, Verstat};
+use std::sync::Arc;
+
+use crate::cert::{CertStore, Coverage, Credential};
+use crate::error::{CertProblem, Error, Verstat};
 use crate::identity::IdentityHeader;
 use crate::key::VerifyingKey;
 use crate::passport::jws::RawToken;
@@ -28,6 +34,9 @@ pub struct VerifierConfig {
     pub max_future: i64,
     /// Accept `x5u` URLs with the `http` scheme (ATIS-1000074 requires `https`).
     pub allow_http_x5u: bool,
+    /// Reject certificates with ATIS-1000080 profile faults (437) instead of reporting
+    /// them in the verdict. Off by default: many real certificates carry faults.
+    pub strict_profile: bool,
 }
 
 impl Default for VerifierConfig {
@@ -36,6 +45,7 @@ impl Default for VerifierConfig {
             max_age: 60,
             max_future: 10,
             allow_http_x5u: false,
+            strict_profile: false,
         }
     }
 }
@@ -59,13 +69,29 @@ impl<'a> Call<'a> {
     }
 }
 
+/// How the signer's certificate authorises the originating identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authority {
+    /// The key was given directly (no certificate checked).
+    KeyInHand,
+    /// The TNAuthList lists the number (a `one` entry or a `range`).
+    Tn,
+    /// The TNAuthList holds only a service provider code: the signer is a known carrier,
+    /// and the number's authorisation rests on the SHAKEN attestation.
+    Spc(String),
+}
+
 /// The result of a successful verification.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Verdict {
     /// The token's header.
     pub header: Header,
     /// The token's claims.
     pub claims: Claims,
+    /// How the certificate authorises `orig`.
+    pub authority: Authority,
+    /// The validated certificate chain, when the key came from one.
+    pub credential: Option<Arc<Credential>>,
 }
 
 impl Verdict {
@@ -101,11 +127,39 @@ impl Verdict {
     pub fn verstat(&self) -> Verstat {
         Verstat::TnValidationPassed
     }
+    /// The service provider code of the signer's certificate.
+    pub fn spc(&self) -> Option<&str> {
+        self.credential.as_ref().and_then(|c| c.spc())
+    }
+    /// The profile fault identifiers of the signer's certificate (lenient mode).
+    pub fn cert_faults(&self) -> Vec<&'static str> {
+        self.credential
+            .as_ref()
+            .map(|c| c.fault_ids())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug)]
 enum Keys {
     Static(VerifyingKey),
+    Pinned(Arc<Credential>),
+    Store(Arc<CertStore>),
+}
+
+/// The key a token is checked with, and the chain it came from.
+enum Resolved<'a> {
+    Static(&'a VerifyingKey),
+    Chain(Arc<Credential>),
+}
+
+impl Resolved<'_> {
+    fn key(&self) -> &VerifyingKey {
+        match self {
+            Resolved::Static(k) => k,
+            Resolved::Chain(c) => &c.key,
+        }
+    }
 }
 
 /// Verifies PASSporTs. `Verifier` is `Send + Sync`: share one across threads.
@@ -125,6 +179,32 @@ impl Verifier {
         }
     }
 
+    /// A verifier that looks up the chain of each token's `x5u` in `store`; a miss is
+    /// [`Error::CertificateNeeded`]: fetch the URL, [`CertStore::insert`] the body, retry.
+    pub fn with_store(store: Arc<CertStore>) -> Verifier {
+        Verifier {
+            config: VerifierConfig::default(),
+            keys: Keys::Store(store),
+        }
+    }
+
+    /// A verifier that checks every token against one chain validated beforehand, whatever
+    /// its `x5u` says (the chain was obtained out of band).
+    pub fn with_credential(credential: Credential) -> Verifier {
+        Verifier {
+            config: VerifierConfig::default(),
+            keys: Keys::Pinned(Arc::new(credential)),
+        }
+    }
+
+    /// The certificate store, when the verifier has one.
+    pub fn store(&self) -> Option<&Arc<CertStore>> {
+        match &self.keys {
+            Keys::Store(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Replaces the settings.
     pub fn with_config(mut self, config: VerifierConfig) -> Verifier {
         self.config = config;
@@ -136,10 +216,17 @@ impl Verifier {
         &self.config
     }
 
-    /// The key to check a token from `x5u` with.
-    pub fn key_for(&self, _x5u: &str, _now: i64) -> Result<&VerifyingKey, Error> {
+    fn resolve(&self, x5u: &str, now: i64) -> Result<Resolved<'_>, Error> {
         match &self.keys {
-            Keys::Static(k) => Ok(k),
+            Keys::Static(k) => Ok(Resolved::Static(k)),
+            Keys::Pinned(c) => Ok(Resolved::Chain(Arc::clone(c))),
+            Keys::Store(s) => {
+                s.get(x5u, now)
+                    .map(Resolved::Chain)
+                    .ok_or_else(|| Error::CertificateNeeded {
+                        url: x5u.to_owned(),
+                    })
+            }
         }
     }
 
@@ -240,8 +327,8 @@ impl Verifier {
                 p.header.x5u
             )));
         }
-        let key = self.key_for(&p.header.x5u, now)?;
-        Passport::verify_signature(raw, key)?;
+        let resolved = self.resolve(&p.header.x5u, now)?;
+        Passport::verify_signature(raw, resolved.key())?;
         let iat = p.claims.iat;
         let age = now.saturating_sub(iat);
         if age > self.config.max_age {
@@ -260,10 +347,69 @@ impl Verifier {
         }
         check_orig(&p.claims.orig, call.orig)?;
         check_dest(&p.claims.dest, call.dest)?;
+        let (authority, credential) = match resolved {
+            Resolved::Static(_) => (Authority::KeyInHand, None),
+            Resolved::Chain(c) => (self.check_credential(&c, &p.claims)?, Some(c)),
+        };
         Ok(Verdict {
             header: p.header,
             claims: p.claims,
+            authority,
+            credential,
         })
+    }
+
+    /// What the certificate says about the token: profile (strict mode), number authority
+    /// (TNAuthList) and claim constraints.
+    fn check_credential(&self, cred: &Credential, claims: &Claims) -> Result<Authority, Error> {
+        if self.config.strict_profile && !cred.faults.is_empty() {
+            let ids = cred.fault_ids().join(", ");
+            return Err(Error::Cert {
+                problem: CertProblem::Profile,
+                detail: format!("certificate profile faults: {ids}"),
+            });
+        }
+        let ee = cred.end_entity();
+        let list = match ee.tn_auth_list() {
+            Some(Ok(list)) => list,
+            Some(Err(e)) => {
+                return Err(Error::Cert {
+                    problem: CertProblem::NoTnAuthList,
+                    detail: format!("malformed TNAuthList: {e}"),
+                });
+            }
+            None => {
+                return Err(Error::Cert {
+                    problem: CertProblem::NoTnAuthList,
+                    detail: "the certificate has no TNAuthList".into(),
+                });
+            }
+        };
+        let coverage = match &claims.orig {
+            Party::Tn(t) => {
+                let tn = Tn::parse(t)?;
+                list.covers(tn.as_str())
+            }
+            Party::Uri(_) => match list.spc() {
+                Some(spc) if list.tn_entries().next().is_none() => {
+                    Coverage::SpcOnly(spc.to_owned())
+                }
+                _ => Coverage::No,
+            },
+        };
+        let authority = match coverage {
+            Coverage::Tn => Authority::Tn,
+            Coverage::SpcOnly(spc) => Authority::Spc(spc),
+            Coverage::No => {
+                return Err(Error::TnNotAuthorized {
+                    tn: claims.orig.as_str().to_owned(),
+                });
+            }
+        };
+        if ee.jwt_claim_constraints().is_some() || ee.enhanced_jwt_claim_constraints().is_some() {
+            ee.check_claims(&claims.to_json())?;
+        }
+        Ok(authority)
     }
 }
 

@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cliauth::cert::{Credential, TrustStore};
 use cliauth::passport::{self, Dest, Header, Party, Passport, Rcd};
 use cliauth::{
     Attest, Call, Claims, IdentityHeader, Ppt, Signer, SigningKey, Tn, Verdict, Verifier,
     VerifierConfig, VerifyingKey,
 };
 use serde_json::{Value, json};
+
+mod cert;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +48,9 @@ enum Cmd {
         /// A token or an Identity header value.
         input: String,
     },
+    /// STI certificates: inspect them, or issue a test PKI.
+    #[command(subcommand)]
+    Cert(cert::CertCmd),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,12 +112,28 @@ struct VerifyArgs {
     /// A file holding the Identity header value.
     #[arg(long)]
     identity_file: Option<PathBuf>,
-    /// The signer's public key, PEM or DER.
-    #[arg(long, conflicts_with = "cert", required_unless_present = "cert")]
+    /// The signer's public key, PEM or DER (no certificate checks).
+    #[arg(long, conflicts_with_all = ["cert", "trust_anchor"], required_unless_present_any = ["cert", "fetch"])]
     pubkey: Option<PathBuf>,
-    /// The signer's certificate, PEM or DER.
-    #[arg(long)]
+    /// The signer's certificate (alone: its key is used as is) or chain, end-entity first
+    /// (with --trust-anchor: validated, TNAuthList and constraints enforced).
+    #[arg(long, conflicts_with = "fetch")]
     cert: Option<PathBuf>,
+    /// A trusted STI-CA root certificate (PEM or DER, may hold several). Repeatable.
+    #[arg(long)]
+    trust_anchor: Vec<PathBuf>,
+    /// A CRL to check the chain against (PEM or DER). Repeatable.
+    #[arg(long, requires = "trust_anchor")]
+    crl: Vec<PathBuf>,
+    /// Fetch the chain from the token's x5u (https) and validate it with --trust-anchor.
+    #[arg(long, requires = "trust_anchor")]
+    fetch: bool,
+    /// With --fetch: allow http:// and loopback x5u URLs (for tests).
+    #[arg(long, requires = "fetch")]
+    allow_http_loopback: bool,
+    /// Reject certificates with ATIS-1000080 profile faults (else they are reported).
+    #[arg(long)]
+    strict_profile: bool,
     /// The call's calling number, checked against orig.
     #[arg(long)]
     orig: Option<String>,
@@ -145,7 +167,7 @@ struct VerifyArgs {
 }
 
 /// A usage or I/O problem: exit code 2.
-struct UsageError(String);
+pub(crate) struct UsageError(pub(crate) String);
 
 impl<E: std::fmt::Display> From<E> for UsageError {
     fn from(e: E) -> Self {
@@ -160,6 +182,7 @@ fn main() -> ExitCode {
         Cmd::Sign(a) => sign(a).map(|()| ExitCode::SUCCESS),
         Cmd::Verify(a) => verify(a),
         Cmd::Decode { input } => decode(&input).map(|()| ExitCode::SUCCESS),
+        Cmd::Cert(c) => cert::run(c),
     };
     match result {
         Ok(code) => code,
@@ -170,11 +193,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, UsageError> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, UsageError> {
     std::fs::read(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -190,7 +213,7 @@ fn keygen(out: &Path, public: Option<&Path>) -> Result<(), UsageError> {
     Ok(())
 }
 
-fn write_private(path: &Path, data: &[u8]) -> Result<(), UsageError> {
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<(), UsageError> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
@@ -288,38 +311,102 @@ fn read_identity(a: &VerifyArgs) -> Result<String, UsageError> {
     Ok(raw.trim().to_owned())
 }
 
-fn verify(a: VerifyArgs) -> Result<ExitCode, UsageError> {
-    let key_path = a
-        .pubkey
-        .as_ref()
-        .or(a.cert.as_ref())
-        .ok_or_else(|| UsageError("--pubkey or --cert is required".into()))?;
-    let key = VerifyingKey::from_pem_or_der(&read_file(key_path)?)?;
-    let verifier = Verifier::with_key(key).with_config(VerifierConfig {
+/// The verifier the command line asks for, or the reason every token fails (a configured
+/// chain that does not validate is a verification failure, exit 1, not a usage error).
+enum Setup {
+    Ready(Verifier),
+    ChainInvalid(cliauth::Error),
+}
+
+fn verifier(a: &VerifyArgs, now: i64) -> Result<Setup, UsageError> {
+    let config = VerifierConfig {
         max_age: a.max_age,
         max_future: a.max_future,
-        allow_http_x5u: a.allow_http_x5u,
+        allow_http_x5u: a.allow_http_x5u || a.allow_http_loopback,
+        strict_profile: a.strict_profile,
+    };
+    let key_only = a.pubkey.as_ref().or(if a.trust_anchor.is_empty() {
+        a.cert.as_ref()
+    } else {
+        None
     });
+    if let Some(p) = key_only {
+        let key = VerifyingKey::from_pem_or_der(&read_file(p)?)?;
+        return Ok(Setup::Ready(Verifier::with_key(key).with_config(config)));
+    }
+    if a.trust_anchor.is_empty() {
+        return Err(UsageError(
+            "--pubkey, --cert or --fetch with --trust-anchor is required".into(),
+        ));
+    }
+    let mut trust = TrustStore::new();
+    for p in &a.trust_anchor {
+        trust
+            .add_anchors(&read_file(p)?)
+            .map_err(|e| UsageError(format!("{}: {e}", p.display())))?;
+    }
+    for p in &a.crl {
+        trust
+            .add_crls(&read_file(p)?)
+            .map_err(|e| UsageError(format!("{}: {e}", p.display())))?;
+    }
+    if let Some(p) = &a.cert {
+        return Ok(match Credential::validate(&trust, &read_file(p)?, now) {
+            Ok(cred) => Setup::Ready(Verifier::with_credential(cred).with_config(config)),
+            Err(e) => Setup::ChainInvalid(e),
+        });
+    }
+    fetch_verifier(trust, config, a.allow_http_loopback).map(Setup::Ready)
+}
+
+#[cfg(feature = "fetch")]
+fn fetch_verifier(
+    trust: TrustStore,
+    config: VerifierConfig,
+    allow_http_loopback: bool,
+) -> Result<Verifier, UsageError> {
+    let fetcher = cliauth::fetch::Fetcher::new(cliauth::fetch::FetchConfig {
+        allow_http_loopback,
+        ..cliauth::fetch::FetchConfig::default()
+    });
+    Ok(
+        Verifier::with_store(std::sync::Arc::new(cliauth::cert::CertStore::new(trust)))
+            .with_config(config)
+            .with_fetcher(fetcher),
+    )
+}
+
+#[cfg(not(feature = "fetch"))]
+fn fetch_verifier(_: TrustStore, _: VerifierConfig, _: bool) -> Result<Verifier, UsageError> {
+    Err(UsageError(
+        "this cliauth was built without the fetch feature".into(),
+    ))
+}
+
+fn verify(a: VerifyArgs) -> Result<ExitCode, UsageError> {
+    let now = a.now.unwrap_or_else(now);
+    let setup = verifier(&a, now)?;
     let identity = read_identity(&a)?;
     let call = Call {
         orig: a.orig.as_deref(),
         dest: a.dest.as_deref(),
     };
-    let now = a.now.unwrap_or_else(now);
-    let results: Vec<Result<Verdict, cliauth::Error>> = match IdentityHeader::parse_all(&identity) {
-        Err(e) => vec![Err(e)],
-        Ok(values) => values
-            .iter()
-            .map(|h| {
-                if h.is_compact() {
-                    rebuild(h, &a)
-                        .and_then(|p| verifier.verify_compact(&h.format(), &p, &call, now))
-                } else {
-                    verifier.verify_parsed(h, &call, now)
-                }
-            })
-            .collect(),
-    };
+    let results: Vec<Result<Verdict, cliauth::Error>> =
+        match (&setup, IdentityHeader::parse_all(&identity)) {
+            (_, Err(e)) => vec![Err(e)],
+            (Setup::ChainInvalid(e), Ok(_)) => vec![Err(e.clone())],
+            (Setup::Ready(verifier), Ok(values)) => values
+                .iter()
+                .map(|h| {
+                    if h.is_compact() {
+                        rebuild(h, &a)
+                            .and_then(|p| verifier.verify_compact(&h.format(), &p, &call, now))
+                    } else {
+                        verifier.verify_parsed(h, &call, now)
+                    }
+                })
+                .collect(),
+        };
     let all_ok = results.iter().all(Result::is_ok);
     if a.json {
         let objs: Vec<Value> = results.iter().map(result_json).collect();
@@ -391,6 +478,8 @@ fn result_json(r: &Result<Verdict, cliauth::Error>) -> Value {
             "origid": v.origid(),
             "x5u": v.x5u(),
             "verstat": v.verstat().as_str(),
+            "spc": v.spc(),
+            "cert_faults": v.cert_faults(),
         }),
         Err(e) => json!({
             "valid": false,

@@ -18,7 +18,7 @@ use webpki::{
 
 use crate::error::{CertProblem, Error, LimitKind};
 use crate::key::VerifyingKey;
-use crate::limits::{MAX_CHAIN_BYTES, MAX_CHAIN_CERTS, MAX_CRL_BYTES};
+use crate::limits::{MAX_CHAIN_CERTS, MAX_CRL_BYTES};
 
 /// The signature algorithms accepted inside a certificate chain.
 static CHAIN_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
@@ -38,41 +38,6 @@ impl ExtendedKeyUsageValidator for AnyEku {
     fn validate(&self, _iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
         Ok(())
     }
-}
-
-/// Splits a PEM bundle or a single DER certificate into DER certificates, end-entity
-/// first as given, within [`MAX_CHAIN_BYTES`] and [`MAX_CHAIN_CERTS`].
-pub fn parse_chain(input: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
-    if input.len() > MAX_CHAIN_BYTES {
-        return Err(Error::Limit {
-            what: LimitKind::Chain,
-            limit: MAX_CHAIN_BYTES,
-        });
-    }
-    let certs = if is_pem(input) {
-        let blocks = pem::parse_many(input)
-            .map_err(|e| Error::cert(CertProblem::Malformed, format!("bad PEM: {e}")))?;
-        blocks
-            .into_iter()
-            .filter(|b| b.tag() == "CERTIFICATE")
-            .map(pem::Pem::into_contents)
-            .collect::<Vec<_>>()
-    } else {
-        vec![input.to_vec()]
-    };
-    if certs.is_empty() {
-        return Err(Error::cert(
-            CertProblem::Malformed,
-            "no CERTIFICATE in the input",
-        ));
-    }
-    if certs.len() > MAX_CHAIN_CERTS {
-        return Err(Error::Limit {
-            what: LimitKind::Chain,
-            limit: MAX_CHAIN_CERTS,
-        });
-    }
-    Ok(certs)
 }
 
 pub(crate) fn is_pem(input: &[u8]) -> bool {
@@ -95,9 +60,9 @@ impl TrustStore {
     /// Adds the trust anchors in `input` (PEM bundle or one DER certificate); returns how
     /// many were added.
     pub fn add_anchors(&mut self, input: &[u8]) -> Result<usize, Error> {
-        let certs = parse_chain(input)?;
-        for der in &certs {
-            let cd = CertificateDer::from(der.as_slice());
+        let certs = super::sticert::parse_chain(input)?;
+        for cert in &certs {
+            let cd = CertificateDer::from(cert.der());
             let ta = webpki::anchor_from_trusted_cert(&cd)
                 .map_err(|e| Error::cert(CertProblem::Malformed, format!("trust anchor: {e}")))?;
             self.anchors.push(ta.to_owned());
@@ -146,7 +111,7 @@ impl TrustStore {
     /// Validates `chain` (DER certificates, end-entity first, then intermediates in any
     /// order) at `now` (seconds since the Unix epoch). Returns the end-entity key and the
     /// time at which the first certificate of the validated path expires.
-    pub fn validate(&self, chain: &[Vec<u8>], now: i64) -> Result<ValidPath, Error> {
+    pub fn validate(&self, chain: &[&[u8]], now: i64) -> Result<ValidPath, Error> {
         let (ee_der, rest) = chain
             .split_first()
             .ok_or_else(|| Error::cert(CertProblem::Malformed, "empty certificate chain"))?;
@@ -162,12 +127,10 @@ impl TrustStore {
                 "no trust anchors configured",
             ));
         }
-        let ee_cd = CertificateDer::from(ee_der.as_slice());
+        let ee_cd = CertificateDer::from(*ee_der);
         let ee = EndEntityCert::try_from(&ee_cd).map_err(map_webpki)?;
-        let intermediates: Vec<CertificateDer<'_>> = rest
-            .iter()
-            .map(|d| CertificateDer::from(d.as_slice()))
-            .collect();
+        let intermediates: Vec<CertificateDer<'_>> =
+            rest.iter().map(|d| CertificateDer::from(*d)).collect();
         let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64));
         let crl_refs: Vec<&CertRevocationList<'_>> = self.crls.iter().collect();
         let revocation = if crl_refs.is_empty() {

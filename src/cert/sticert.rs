@@ -1,0 +1,1368 @@
+//! STI certificate model over x509-parser: parsing of single certificates and
+//! of chains (PEM bundle or concatenated DER, end-entity first) with size and
+//! count limits; the facts a STIR/SHAKEN verifier needs (fingerprint, names,
+//! validity, key, signature algorithm, TNAuthList, claim constraints, policies,
+//! CRL distribution points); and the ATIS-1000080 profile checker, which lists
+//! every fault with a stable snake_case identifier.
+//!
+//! [`StiCert`] owns its DER bytes and everything extracted from them, so it has
+//! no lifetime and can be cached. Parsing never fails because of a malformed
+//! STIR extension: the extension's error is kept ([`StiCert::tn_auth_list`]) and
+//! reported by the profile checker.
+
+use std::fmt;
+
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+use x509_parser::prelude::FromDer;
+use x509_parser::x509::X509Name;
+
+use super::constraints::{
+    ClaimConstraints, ConstraintsKind, OID_ENHANCED_JWT_CLAIM_CONSTRAINTS,
+    OID_JWT_CLAIM_CONSTRAINTS,
+};
+use super::error::CertError;
+use super::tnauthlist::{Coverage, OID_TN_AUTH_LIST, TnAuthList, TnEntry};
+
+/// Default largest chain (PEM bundle or DER) accepted: 64 KiB.
+pub const MAX_CHAIN_BYTES: usize = crate::limits::MAX_CHAIN_BYTES;
+
+/// Default largest number of certificates in one chain.
+pub const MAX_CHAIN_CERTS: usize = crate::limits::MAX_CHAIN_CERTS;
+
+/// Largest single certificate accepted by [`StiCert::from_der`]: 64 KiB.
+pub const MAX_CERT_DER: usize = 64 * 1024;
+
+/// SHAKEN certificate policy OIDs (STI-PA certificate policy): the current
+/// ones first, then the older one.
+pub const SHAKEN_POLICY_OIDS: [&str; 3] = [
+    "2.16.840.1.114569.1.1.3",
+    "2.16.840.1.114569.1.1.4",
+    "2.16.840.1.114569.1.1.1",
+];
+
+const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+const OID_P521: &str = "1.3.132.0.35";
+
+const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const OID_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
+const OID_ECDSA_SHA512: &str = "1.2.840.10045.4.3.4";
+const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+const OID_RSA_SHA384: &str = "1.2.840.113549.1.1.12";
+const OID_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
+const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
+
+const OID_EXT_SKI: &str = "2.5.29.14";
+const OID_EXT_KEY_USAGE: &str = "2.5.29.15";
+const OID_EXT_SAN: &str = "2.5.29.17";
+const OID_EXT_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+const OID_EXT_NAME_CONSTRAINTS: &str = "2.5.29.30";
+const OID_EXT_CRL_DP: &str = "2.5.29.31";
+const OID_EXT_POLICIES: &str = "2.5.29.32";
+const OID_EXT_POLICY_MAPPINGS: &str = "2.5.29.33";
+const OID_EXT_AKI: &str = "2.5.29.35";
+const OID_EXT_POLICY_CONSTRAINTS: &str = "2.5.29.36";
+const OID_EXT_EKU: &str = "2.5.29.37";
+const OID_EXT_INHIBIT_ANY_POLICY: &str = "2.5.29.54";
+
+/// Extensions this layer understands; a critical extension outside this list
+/// is a profile fault (RFC 5280 §4.2: it must make the certificate unusable).
+const KNOWN_EXTENSIONS: [&str; 15] = [
+    OID_EXT_SKI,
+    OID_EXT_KEY_USAGE,
+    OID_EXT_SAN,
+    OID_EXT_BASIC_CONSTRAINTS,
+    OID_EXT_NAME_CONSTRAINTS,
+    OID_EXT_CRL_DP,
+    OID_EXT_POLICIES,
+    OID_EXT_POLICY_MAPPINGS,
+    OID_EXT_AKI,
+    OID_EXT_POLICY_CONSTRAINTS,
+    OID_EXT_EKU,
+    OID_EXT_INHIBIT_ANY_POLICY,
+    OID_TN_AUTH_LIST,
+    OID_JWT_CLAIM_CONSTRAINTS,
+    OID_ENHANCED_JWT_CLAIM_CONSTRAINTS,
+];
+
+/// Limits applied when parsing a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainLimits {
+    /// Largest input accepted, in bytes.
+    pub max_bytes: usize,
+    /// Largest number of certificates accepted.
+    pub max_certs: usize,
+}
+
+impl Default for ChainLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: MAX_CHAIN_BYTES,
+            max_certs: MAX_CHAIN_CERTS,
+        }
+    }
+}
+
+/// Algorithm (and curve) of a subject public key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KeyAlgorithm {
+    /// ECDSA key on NIST P-256 (secp256r1).
+    EcP256,
+    /// ECDSA key on NIST P-384 (secp384r1).
+    EcP384,
+    /// ECDSA key on NIST P-521 (secp521r1).
+    EcP521,
+    /// EC key on another or unspecified curve (see [`PublicKeyInfo::curve_oid`]).
+    EcOther,
+    /// RSA key with its modulus size in bits.
+    Rsa {
+        /// Modulus size in bits (0 when the key does not parse).
+        bits: usize,
+    },
+    /// Any other algorithm (see [`PublicKeyInfo::algorithm_oid`]).
+    Other,
+}
+
+/// The subject public key of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKeyInfo {
+    /// Decoded algorithm.
+    pub algorithm: KeyAlgorithm,
+    /// Dotted OID of the SubjectPublicKeyInfo algorithm.
+    pub algorithm_oid: String,
+    /// Dotted OID of the named curve, for EC keys with named-curve parameters.
+    pub curve_oid: Option<String>,
+    /// The raw subjectPublicKey bits: the SEC1 point (`04 ‖ x ‖ y` when
+    /// uncompressed) for EC keys, the PKCS#1 RSAPublicKey DER for RSA.
+    pub key: Vec<u8>,
+}
+
+/// Signature algorithm of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SignatureAlgorithm {
+    /// ecdsa-with-SHA256 (the only one ATIS-1000080 allows).
+    EcdsaSha256,
+    /// ecdsa-with-SHA384.
+    EcdsaSha384,
+    /// ecdsa-with-SHA512.
+    EcdsaSha512,
+    /// sha256WithRSAEncryption.
+    RsaPkcs1Sha256,
+    /// sha384WithRSAEncryption.
+    RsaPkcs1Sha384,
+    /// sha512WithRSAEncryption.
+    RsaPkcs1Sha512,
+    /// RSASSA-PSS.
+    RsaPss,
+    /// Anything else, by dotted OID.
+    Other(String),
+}
+
+impl SignatureAlgorithm {
+    fn from_oid(oid: &str) -> Self {
+        match oid {
+            OID_ECDSA_SHA256 => Self::EcdsaSha256,
+            OID_ECDSA_SHA384 => Self::EcdsaSha384,
+            OID_ECDSA_SHA512 => Self::EcdsaSha512,
+            OID_RSA_SHA256 => Self::RsaPkcs1Sha256,
+            OID_RSA_SHA384 => Self::RsaPkcs1Sha384,
+            OID_RSA_SHA512 => Self::RsaPkcs1Sha512,
+            OID_RSA_PSS => Self::RsaPss,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// Dotted OID of the algorithm.
+    pub fn oid(&self) -> &str {
+        match self {
+            Self::EcdsaSha256 => OID_ECDSA_SHA256,
+            Self::EcdsaSha384 => OID_ECDSA_SHA384,
+            Self::EcdsaSha512 => OID_ECDSA_SHA512,
+            Self::RsaPkcs1Sha256 => OID_RSA_SHA256,
+            Self::RsaPkcs1Sha384 => OID_RSA_SHA384,
+            Self::RsaPkcs1Sha512 => OID_RSA_SHA512,
+            Self::RsaPss => OID_RSA_PSS,
+            Self::Other(oid) => oid,
+        }
+    }
+}
+
+/// One raw certificate extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionInfo {
+    /// Dotted OID.
+    pub oid: String,
+    /// The critical flag.
+    pub critical: bool,
+    /// The DER bytes inside `extnValue`.
+    pub value: Vec<u8>,
+}
+
+/// The BasicConstraints extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BasicConstraintsInfo {
+    /// The critical flag.
+    pub critical: bool,
+    /// The cA boolean.
+    pub ca: bool,
+    /// pathLenConstraint, if present.
+    pub path_len: Option<u32>,
+}
+
+/// The KeyUsage extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsageInfo {
+    /// The critical flag.
+    pub critical: bool,
+    /// The bits, bit 0 = digitalSignature … bit 8 = decipherOnly.
+    pub flags: u16,
+}
+
+impl KeyUsageInfo {
+    /// KeyUsage bit for digitalSignature.
+    pub const DIGITAL_SIGNATURE: u16 = 1;
+    /// KeyUsage bit for keyCertSign.
+    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    /// KeyUsage bit for cRLSign.
+    pub const CRL_SIGN: u16 = 1 << 6;
+}
+
+/// One CRL DistributionPoint.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CrlDistributionPoint {
+    /// URIs of the `fullName` form of the distribution point name.
+    pub urls: Vec<String>,
+    /// Whether the distribution point has a cRLIssuer field.
+    pub has_crl_issuer: bool,
+}
+
+/// Role of a certificate in a chain, as the profile checker sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CertRole {
+    /// Not a CA (no BasicConstraints, or cA false).
+    EndEntity,
+    /// A CA whose subject differs from its issuer.
+    Intermediate,
+    /// A CA whose subject equals its issuer (self-issued).
+    Root,
+}
+
+/// An STI certificate: its DER bytes and the facts extracted from them.
+#[derive(Debug, Clone)]
+pub struct StiCert {
+    der: Vec<u8>,
+    sha256: [u8; 32],
+    version: u32,
+    serial: Vec<u8>,
+    subject: String,
+    issuer: String,
+    subject_cns: Vec<String>,
+    self_issued: bool,
+    not_before: i64,
+    not_after: i64,
+    public_key: PublicKeyInfo,
+    signature_algorithm: SignatureAlgorithm,
+    tbs_signature_oid: String,
+    extensions: Vec<ExtensionInfo>,
+    basic_constraints: Option<BasicConstraintsInfo>,
+    key_usage: Option<KeyUsageInfo>,
+    subject_key_id: Option<Vec<u8>>,
+    authority_key_id: Option<Vec<u8>>,
+    aki_present: bool,
+    policies: Option<Vec<String>>,
+    crl_distribution_points: Option<Vec<CrlDistributionPoint>>,
+    tn_auth_list: Option<Result<TnAuthList, CertError>>,
+    jwt_claim_constraints: Option<Result<ClaimConstraints, CertError>>,
+    enhanced_jwt_claim_constraints: Option<Result<ClaimConstraints, CertError>>,
+    malformed_extensions: Vec<(String, String)>,
+    duplicate_extensions: Vec<String>,
+}
+
+fn attr_type_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.9" => "STREET",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.5" => "serialNumber",
+        "2.5.4.4" => "SN",
+        "2.5.4.42" => "GN",
+        "2.5.4.12" => "title",
+        "2.5.4.17" => "postalCode",
+        "2.5.4.97" => "organizationIdentifier",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        _ => return None,
+    })
+}
+
+/// String value of a name attribute: the text for string types (UTF-16 for
+/// BMPString), `#`-hex of the DER otherwise (RFC 4514 §2.4).
+fn attr_value_text(value: &x509_parser::der_parser::asn1_rs::Any<'_>) -> (String, bool) {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let data = value.data;
+    match value.tag() {
+        Tag::BmpString => {
+            let units: Vec<u16> = data
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+                .collect();
+            (String::from_utf16_lossy(&units), true)
+        }
+        Tag::UniversalString => (
+            data.chunks(4)
+                .map(|c| {
+                    let mut b = [0u8; 4];
+                    b[..c.len()].copy_from_slice(c);
+                    char::from_u32(u32::from_be_bytes(b)).unwrap_or('\u{fffd}')
+                })
+                .collect(),
+            true,
+        ),
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::NumericString
+        | Tag::VisibleString
+        | Tag::T61String
+        | Tag::GeneralString
+        | Tag::GraphicString => (String::from_utf8_lossy(data).into_owned(), true),
+        _ => {
+            let mut s = String::from("#");
+            // RFC 4514 §2.4 wants the whole DER TLV; the value bytes after the
+            // tag and length are enough to identify it here.
+            for b in data {
+                s.push_str(&format!("{b:02X}"));
+            }
+            (s, false)
+        }
+    }
+}
+
+fn escape_rfc4514(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let last = s.chars().count().saturating_sub(1);
+    for (i, c) in s.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=')
+            || (i == 0 && (c == '#' || c == ' '))
+            || (i == last && c == ' ');
+        if special {
+            out.push('\\');
+            out.push(c);
+        } else if c == '\0' {
+            out.push_str("\\00");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// RFC 4514-style string: RDNs in reverse order, `+` inside an RDN, known
+/// attribute types by short name, others by dotted OID, special characters
+/// escaped.
+fn name_to_string(name: &X509Name<'_>) -> String {
+    let rdns: Vec<String> = name
+        .iter_rdn()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|atv| {
+                    let oid = atv.attr_type().to_id_string();
+                    let ty = attr_type_name(&oid).map_or(oid, str::to_owned);
+                    let (text, is_string) = attr_value_text(atv.attr_value());
+                    let text = if is_string {
+                        escape_rfc4514(&text)
+                    } else {
+                        text
+                    };
+                    format!("{ty}={text}")
+                })
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect();
+    rdns.into_iter().rev().collect::<Vec<_>>().join(", ")
+}
+
+fn common_names(name: &X509Name<'_>) -> Vec<String> {
+    name.iter_common_name()
+        .map(|atv| attr_value_text(atv.attr_value()).0)
+        .collect()
+}
+
+fn public_key_info(cert: &X509Certificate<'_>) -> PublicKeyInfo {
+    let spki = cert.public_key();
+    let algorithm_oid = spki.algorithm.algorithm.to_id_string();
+    let curve_oid = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| x509_parser::der_parser::oid::Oid::try_from(p).ok())
+        .map(|o| o.to_id_string());
+    let algorithm = match algorithm_oid.as_str() {
+        OID_EC_PUBLIC_KEY => match curve_oid.as_deref() {
+            Some(OID_P256) => KeyAlgorithm::EcP256,
+            Some(OID_P384) => KeyAlgorithm::EcP384,
+            Some(OID_P521) => KeyAlgorithm::EcP521,
+            _ => KeyAlgorithm::EcOther,
+        },
+        OID_RSA_ENCRYPTION => KeyAlgorithm::Rsa {
+            bits: match spki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+                    let m = rsa.modulus;
+                    let lead = m.iter().take_while(|b| **b == 0).count();
+                    match m.get(lead) {
+                        Some(first) => (m.len() - lead) * 8 - first.leading_zeros() as usize,
+                        None => 0,
+                    }
+                }
+                _ => 0,
+            },
+        },
+        _ => KeyAlgorithm::Other,
+    };
+    PublicKeyInfo {
+        algorithm,
+        algorithm_oid,
+        curve_oid,
+        key: spki.subject_public_key.data.to_vec(),
+    }
+}
+
+/// `http://` or `https://` followed by a non-empty host (case-insensitive scheme).
+fn is_http_url(url: &str) -> bool {
+    let b = url.as_bytes();
+    let skip = if b
+        .get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"https://"))
+    {
+        8
+    } else if b
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"http://"))
+    {
+        7
+    } else {
+        return false;
+    };
+    b.get(skip).is_some_and(|c| *c != b'/')
+}
+
+fn crl_points(
+    points: &[x509_parser::extensions::CRLDistributionPoint<'_>],
+) -> Vec<CrlDistributionPoint> {
+    points
+        .iter()
+        .map(|p| CrlDistributionPoint {
+            urls: match &p.distribution_point {
+                Some(DistributionPointName::FullName(names)) => names
+                    .iter()
+                    .filter_map(|n| match n {
+                        GeneralName::URI(u) => Some((*u).to_owned()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            has_crl_issuer: p.crl_issuer.as_ref().is_some_and(|v| !v.is_empty()),
+        })
+        .collect()
+}
+
+impl StiCert {
+    /// Parse one DER certificate (no trailing bytes).
+    ///
+    /// Malformed STIR extensions (TNAuthList, claim constraints) do not make
+    /// this fail; their errors are kept and exposed.
+    ///
+    /// # Errors
+    /// [`CertError::TooLarge`] above [`MAX_CERT_DER`], [`CertError::X509`] when
+    /// x509-parser rejects the structure, [`CertError::TrailingData`].
+    pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+        let (cert, rest) = Self::parse_prefix(der)?;
+        if !rest.is_empty() {
+            return Err(CertError::TrailingData {
+                what: "certificate",
+                count: rest.len(),
+            });
+        }
+        Ok(cert)
+    }
+
+    /// Parse the certificate at the front of `input`; returns the remainder.
+    fn parse_prefix(input: &[u8]) -> Result<(Self, &[u8]), CertError> {
+        let (rest, x509) =
+            X509Certificate::from_der(input).map_err(|e| CertError::X509(e.to_string()))?;
+        let len = input.len() - rest.len();
+        if len > MAX_CERT_DER {
+            return Err(CertError::TooLarge {
+                what: "certificate",
+                len,
+                limit: MAX_CERT_DER,
+            });
+        }
+        Ok((Self::from_parsed(&input[..len], &x509), rest))
+    }
+
+    fn from_parsed(der: &[u8], x509: &X509Certificate<'_>) -> Self {
+        let digest = ring::digest::digest(&ring::digest::SHA256, der);
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(digest.as_ref());
+        let tbs = &x509.tbs_certificate;
+
+        let mut out = StiCert {
+            der: der.to_vec(),
+            sha256,
+            version: x509.version().0.saturating_add(1),
+            serial: x509.raw_serial().to_vec(),
+            subject: name_to_string(x509.subject()),
+            issuer: name_to_string(x509.issuer()),
+            subject_cns: common_names(x509.subject()),
+            self_issued: x509.subject().as_raw() == x509.issuer().as_raw(),
+            not_before: x509.validity().not_before.timestamp(),
+            not_after: x509.validity().not_after.timestamp(),
+            public_key: public_key_info(x509),
+            signature_algorithm: SignatureAlgorithm::from_oid(
+                &x509.signature_algorithm.algorithm.to_id_string(),
+            ),
+            tbs_signature_oid: tbs.signature.algorithm.to_id_string(),
+            extensions: Vec::new(),
+            basic_constraints: None,
+            key_usage: None,
+            subject_key_id: None,
+            authority_key_id: None,
+            aki_present: false,
+            policies: None,
+            crl_distribution_points: None,
+            tn_auth_list: None,
+            jwt_claim_constraints: None,
+            enhanced_jwt_claim_constraints: None,
+            malformed_extensions: Vec::new(),
+            duplicate_extensions: Vec::new(),
+        };
+
+        for ext in x509.extensions() {
+            let oid = ext.oid.to_id_string();
+            let first = !out.extensions.iter().any(|e| e.oid == oid);
+            if !first {
+                if !out.duplicate_extensions.contains(&oid) {
+                    out.duplicate_extensions.push(oid.clone());
+                }
+            } else {
+                out.absorb_extension(&oid, ext);
+            }
+            out.extensions.push(ExtensionInfo {
+                oid,
+                critical: ext.critical,
+                value: ext.value.to_vec(),
+            });
+        }
+        out
+    }
+
+    /// Record the facts of the first occurrence of an extension.
+    fn absorb_extension(&mut self, oid: &str, ext: &x509_parser::extensions::X509Extension<'_>) {
+        match oid {
+            OID_TN_AUTH_LIST => {
+                self.tn_auth_list = Some(TnAuthList::from_der(ext.value));
+                return;
+            }
+            OID_JWT_CLAIM_CONSTRAINTS => {
+                self.jwt_claim_constraints = Some(ClaimConstraints::from_der(
+                    ConstraintsKind::JwtClaimConstraints,
+                    ext.value,
+                ));
+                return;
+            }
+            OID_ENHANCED_JWT_CLAIM_CONSTRAINTS => {
+                self.enhanced_jwt_claim_constraints = Some(ClaimConstraints::from_der(
+                    ConstraintsKind::Enhanced,
+                    ext.value,
+                ));
+                return;
+            }
+            OID_EXT_AKI => self.aki_present = true,
+            OID_EXT_POLICIES => self.policies = Some(Vec::new()),
+            OID_EXT_CRL_DP => self.crl_distribution_points = Some(Vec::new()),
+            _ => {}
+        }
+        match ext.parsed_extension() {
+            ParsedExtension::BasicConstraints(bc) => {
+                self.basic_constraints = Some(BasicConstraintsInfo {
+                    critical: ext.critical,
+                    ca: bc.ca,
+                    path_len: bc.path_len_constraint,
+                });
+            }
+            ParsedExtension::KeyUsage(ku) => {
+                self.key_usage = Some(KeyUsageInfo {
+                    critical: ext.critical,
+                    flags: ku.flags,
+                });
+            }
+            ParsedExtension::SubjectKeyIdentifier(kid) => {
+                self.subject_key_id = Some(kid.0.to_vec());
+            }
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                self.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
+            }
+            ParsedExtension::CertificatePolicies(pols) => {
+                self.policies = Some(pols.iter().map(|p| p.policy_id.to_id_string()).collect());
+            }
+            ParsedExtension::CRLDistributionPoints(dps) => {
+                self.crl_distribution_points = Some(crl_points(&dps.points));
+            }
+            ParsedExtension::ParseError { error } => {
+                self.malformed_extensions
+                    .push((oid.to_owned(), error.to_string()));
+            }
+            _ => {}
+        }
+    }
+
+    /// The certificate's DER bytes.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// SHA-256 of the DER bytes.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// SHA-256 of the DER bytes, lowercase hex.
+    pub fn sha256_hex(&self) -> String {
+        self.sha256.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// X.509 version number (1, 2 or 3).
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// Serial number: the raw two's-complement INTEGER content bytes.
+    pub fn serial(&self) -> &[u8] {
+        &self.serial
+    }
+
+    /// Serial number as colon-separated hex.
+    pub fn serial_hex(&self) -> String {
+        self.serial
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    }
+
+    /// Subject DN, RFC 4514 style (last RDN first, e.g. `CN=SHAKEN 1234, O=X, C=US`).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// Issuer DN, RFC 4514 style.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The subject's commonName values, in certificate order.
+    pub fn subject_common_names(&self) -> &[String] {
+        &self.subject_cns
+    }
+
+    /// Whether subject and issuer are byte-identical.
+    pub fn is_self_issued(&self) -> bool {
+        self.self_issued
+    }
+
+    /// Whether BasicConstraints says cA = TRUE.
+    pub fn is_ca(&self) -> bool {
+        self.basic_constraints.is_some_and(|bc| bc.ca)
+    }
+
+    /// End-entity, intermediate or root (self-issued CA).
+    pub fn role(&self) -> CertRole {
+        match (self.is_ca(), self.self_issued) {
+            (false, _) => CertRole::EndEntity,
+            (true, false) => CertRole::Intermediate,
+            (true, true) => CertRole::Root,
+        }
+    }
+
+    /// notBefore, unix seconds.
+    pub fn not_before(&self) -> i64 {
+        self.not_before
+    }
+
+    /// notAfter, unix seconds.
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
+
+    /// Whether `unix_time` lies within notBefore..=notAfter.
+    pub fn is_valid_at(&self, unix_time: i64) -> bool {
+        self.not_before <= unix_time && unix_time <= self.not_after
+    }
+
+    /// The subject public key.
+    pub fn public_key(&self) -> &PublicKeyInfo {
+        &self.public_key
+    }
+
+    /// The certificate's signature algorithm (outer `signatureAlgorithm`).
+    pub fn signature_algorithm(&self) -> &SignatureAlgorithm {
+        &self.signature_algorithm
+    }
+
+    /// The signature value (for ECDSA: the DER `Ecdsa-Sig-Value`).
+    pub fn signature_value(&self) -> Vec<u8> {
+        X509Certificate::from_der(&self.der)
+            .map(|(_, c)| c.signature_value.data.to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The DER of the TBSCertificate (what the issuer signed).
+    pub fn tbs_der(&self) -> Vec<u8> {
+        X509Certificate::from_der(&self.der)
+            .map(|(_, c)| c.tbs_certificate.as_ref().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// All extensions, raw, in certificate order (duplicates included).
+    pub fn extensions(&self) -> &[ExtensionInfo] {
+        &self.extensions
+    }
+
+    /// The first extension with this dotted OID.
+    pub fn extension(&self, oid: &str) -> Option<&ExtensionInfo> {
+        self.extensions.iter().find(|e| e.oid == oid)
+    }
+
+    /// BasicConstraints, if present and well-formed.
+    pub fn basic_constraints(&self) -> Option<BasicConstraintsInfo> {
+        self.basic_constraints
+    }
+
+    /// KeyUsage, if present and well-formed.
+    pub fn key_usage(&self) -> Option<KeyUsageInfo> {
+        self.key_usage
+    }
+
+    /// SubjectKeyIdentifier value, if present.
+    pub fn subject_key_id(&self) -> Option<&[u8]> {
+        self.subject_key_id.as_deref()
+    }
+
+    /// AuthorityKeyIdentifier keyIdentifier, if present.
+    pub fn authority_key_id(&self) -> Option<&[u8]> {
+        self.authority_key_id.as_deref()
+    }
+
+    /// Certificate policy OIDs (empty when the extension is absent or malformed).
+    pub fn policy_oids(&self) -> &[String] {
+        self.policies.as_deref().unwrap_or(&[])
+    }
+
+    /// CRL distribution points (empty when the extension is absent or malformed).
+    pub fn crl_distribution_points(&self) -> &[CrlDistributionPoint] {
+        self.crl_distribution_points.as_deref().unwrap_or(&[])
+    }
+
+    /// All CRL distribution point URLs, in order.
+    pub fn crl_urls(&self) -> Vec<&str> {
+        self.crl_distribution_points()
+            .iter()
+            .flat_map(|p| p.urls.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// The TNAuthList: `None` when the extension is absent, `Some(Err(..))`
+    /// with the decoding error when it is malformed.
+    pub fn tn_auth_list(&self) -> Option<Result<&TnAuthList, &CertError>> {
+        self.tn_auth_list.as_ref().map(Result::as_ref)
+    }
+
+    /// The (first) SPC of a well-formed TNAuthList.
+    pub fn spc(&self) -> Option<&str> {
+        self.tn_auth_list
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .and_then(TnAuthList::spc)
+    }
+
+    /// The TelephoneNumber entries (`one`, `range`) of a well-formed TNAuthList.
+    pub fn tn_entries(&self) -> Vec<&TnEntry> {
+        match &self.tn_auth_list {
+            Some(Ok(l)) => l.tn_entries().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Number authority for `canonical_tn` (see [`TnAuthList::covers`]);
+    /// [`Coverage::No`] when the TNAuthList is absent or malformed.
+    pub fn covers(&self, canonical_tn: &str) -> Coverage {
+        match &self.tn_auth_list {
+            Some(Ok(l)) => l.covers(canonical_tn),
+            _ => Coverage::No,
+        }
+    }
+
+    /// The RFC 8226 JWTClaimConstraints extension, if present.
+    pub fn jwt_claim_constraints(&self) -> Option<Result<&ClaimConstraints, &CertError>> {
+        self.jwt_claim_constraints.as_ref().map(Result::as_ref)
+    }
+
+    /// The RFC 9118 EnhancedJWTClaimConstraints extension, if present.
+    pub fn enhanced_jwt_claim_constraints(&self) -> Option<Result<&ClaimConstraints, &CertError>> {
+        self.enhanced_jwt_claim_constraints
+            .as_ref()
+            .map(Result::as_ref)
+    }
+
+    /// Check PASSporT claims against every claim-constraints extension of
+    /// this certificate. A malformed constraints extension fails the check
+    /// (its decoding error is returned): constraints that cannot be read cannot
+    /// be enforced.
+    ///
+    /// # Errors
+    /// The first violation (see [`ClaimConstraints::check`]) or decoding error.
+    pub fn check_claims(&self, claims: &serde_json::Value) -> Result<(), CertError> {
+        for c in [
+            &self.jwt_claim_constraints,
+            &self.enhanced_jwt_claim_constraints,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            match c {
+                Ok(c) => c.check(claims)?,
+                Err(e) => return Err(e.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Known extensions that x509-parser could not decode: `(oid, error)`.
+    pub fn malformed_extensions(&self) -> &[(String, String)] {
+        &self.malformed_extensions
+    }
+
+    /// OIDs of extensions that occur more than once.
+    pub fn duplicate_extensions(&self) -> &[String] {
+        &self.duplicate_extensions
+    }
+
+    /// Check the certificate against the ATIS-1000080 STI certificate profile
+    /// (see [`FaultKind`] for the rules). Returns every fault found; an empty
+    /// list means the certificate conforms. Never fails.
+    pub fn check_profile(&self) -> Vec<ProfileFault> {
+        let mut faults = Vec::new();
+        let mut fault =
+            |kind: FaultKind, detail: String| faults.push(ProfileFault { kind, detail });
+        let role = self.role();
+        let is_ee = role == CertRole::EndEntity;
+
+        if self.version != 3 {
+            fault(FaultKind::NotV3, format!("version {}", self.version));
+        }
+        if self.signature_algorithm != SignatureAlgorithm::EcdsaSha256 {
+            fault(
+                FaultKind::SigAlgNotEcdsaSha256,
+                format!("signature algorithm {}", self.signature_algorithm.oid()),
+            );
+        }
+        if self.tbs_signature_oid != self.signature_algorithm.oid() {
+            fault(
+                FaultKind::SigAlgMismatch,
+                format!(
+                    "tbsCertificate.signature {} != signatureAlgorithm {}",
+                    self.tbs_signature_oid,
+                    self.signature_algorithm.oid()
+                ),
+            );
+        }
+        if self.public_key.algorithm != KeyAlgorithm::EcP256 {
+            fault(
+                FaultKind::KeyNotP256,
+                format!(
+                    "key {:?} ({}{})",
+                    self.public_key.algorithm,
+                    self.public_key.algorithm_oid,
+                    self.public_key
+                        .curve_oid
+                        .as_deref()
+                        .map(|c| format!(", curve {c}"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+
+        // Serial: positive, at least 64 bits of CSPRNG output. Checked as
+        // "at least 2^56", the threshold the public ATIS lints use, so that a
+        // random 64-bit value with leading zero bits is not flagged.
+        let neg = self.serial.first().is_some_and(|b| b & 0x80 != 0);
+        let magnitude: &[u8] = {
+            let lead = self.serial.iter().take_while(|b| **b == 0).count();
+            &self.serial[lead..]
+        };
+        if neg || magnitude.is_empty() {
+            fault(
+                FaultKind::SerialNotPositive,
+                format!("serial {}", self.serial_hex()),
+            );
+        } else if magnitude.len() < 8 {
+            fault(
+                FaultKind::SerialTooShort,
+                format!(
+                    "serial {} has {} significant bytes",
+                    self.serial_hex(),
+                    magnitude.len()
+                ),
+            );
+        }
+
+        for (oid, err) in &self.malformed_extensions {
+            fault(FaultKind::ExtensionMalformed, format!("{oid}: {err}"));
+        }
+        for oid in &self.duplicate_extensions {
+            fault(FaultKind::DuplicateExtension, oid.clone());
+        }
+        for ext in &self.extensions {
+            if ext.critical && !KNOWN_EXTENSIONS.contains(&ext.oid.as_str()) {
+                fault(FaultKind::UnknownCriticalExtension, ext.oid.clone());
+            }
+        }
+
+        match self.basic_constraints {
+            None => fault(FaultKind::BasicConstraintsMissing, String::new()),
+            Some(bc) if !bc.critical => {
+                fault(FaultKind::BasicConstraintsNotCritical, String::new())
+            }
+            Some(_) => {}
+        }
+
+        match self.key_usage {
+            None => fault(FaultKind::KeyUsageMissing, String::new()),
+            Some(ku) => {
+                if !ku.critical {
+                    fault(FaultKind::KeyUsageNotCritical, String::new());
+                }
+                if is_ee {
+                    if ku.flags != KeyUsageInfo::DIGITAL_SIGNATURE {
+                        fault(
+                            FaultKind::EeKeyUsageNotDigitalSignatureOnly,
+                            format!("key usage bits {:#06x}", ku.flags),
+                        );
+                    }
+                } else {
+                    let allowed = KeyUsageInfo::KEY_CERT_SIGN
+                        | KeyUsageInfo::CRL_SIGN
+                        | KeyUsageInfo::DIGITAL_SIGNATURE;
+                    if ku.flags & KeyUsageInfo::KEY_CERT_SIGN == 0 || ku.flags & !allowed != 0 {
+                        fault(
+                            FaultKind::CaKeyUsageInvalid,
+                            format!("key usage bits {:#06x}", ku.flags),
+                        );
+                    }
+                }
+            }
+        }
+
+        if self.subject_key_id.is_none() {
+            fault(FaultKind::SkiMissing, String::new());
+        }
+        if role != CertRole::Root && self.authority_key_id.is_none() {
+            let detail = if self.aki_present {
+                "no keyIdentifier".to_owned()
+            } else {
+                String::new()
+            };
+            fault(FaultKind::AkiMissing, detail);
+        }
+
+        if role != CertRole::Root {
+            match &self.policies {
+                None => fault(FaultKind::PolicyMissing, String::new()),
+                Some(p) => {
+                    if p.len() != 1 {
+                        fault(
+                            FaultKind::PolicyCountNotOne,
+                            format!("{} policies", p.len()),
+                        );
+                    }
+                    for oid in p {
+                        if !SHAKEN_POLICY_OIDS.contains(&oid.as_str()) {
+                            fault(FaultKind::PolicyUnknown, oid.clone());
+                        }
+                    }
+                }
+            }
+            match &self.crl_distribution_points {
+                None => fault(FaultKind::CrlDpMissing, String::new()),
+                Some(points) => {
+                    if points.len() != 1 {
+                        fault(
+                            FaultKind::CrlDpNotOne,
+                            format!("{} distribution points", points.len()),
+                        );
+                    }
+                    for p in points {
+                        if !p.urls.iter().any(|u| is_http_url(u)) {
+                            fault(FaultKind::CrlDpNotHttp, p.urls.join(" "));
+                        }
+                        if !p.has_crl_issuer {
+                            fault(FaultKind::CrlDpCrlIssuerMissing, p.urls.join(" "));
+                        }
+                    }
+                }
+            }
+        }
+
+        for c in [
+            &self.jwt_claim_constraints,
+            &self.enhanced_jwt_claim_constraints,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Err(e) = c {
+                fault(FaultKind::ClaimConstraintsMalformed, e.to_string());
+            }
+        }
+
+        if is_ee {
+            let mut spc = None;
+            match &self.tn_auth_list {
+                None => fault(FaultKind::TnAuthListMissing, String::new()),
+                Some(Err(e)) => fault(FaultKind::TnAuthListMalformed, e.to_string()),
+                Some(Ok(list)) => {
+                    let entries = list.entries();
+                    if !matches!(entries, [TnEntry::Spc(_)]) {
+                        fault(
+                            FaultKind::TnAuthListNotSingleSpc,
+                            format!("{} entries, {} SPC", entries.len(), list.spcs().count()),
+                        );
+                    }
+                    spc = list.spc();
+                    if let Some(s) = spc
+                        && (s.is_empty()
+                            || !s
+                                .bytes()
+                                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()))
+                    {
+                        fault(FaultKind::SpcFormat, format!("SPC {s:?}"));
+                    }
+                }
+            }
+            let cn_ok = match (spc, self.subject_cns.as_slice()) {
+                (Some(s), [cn]) => cn.strip_prefix("SHAKEN ") == Some(s),
+                (None, [cn]) => cn.starts_with("SHAKEN "),
+                _ => false,
+            };
+            if !cn_ok {
+                fault(
+                    FaultKind::SubjectCnNotShakenSpc,
+                    format!(
+                        "CN {:?}, expected \"SHAKEN {}\"",
+                        self.subject_cns.join(" | "),
+                        spc.unwrap_or("<SPC>")
+                    ),
+                );
+            }
+        }
+        faults
+    }
+}
+
+/// The kinds of ATIS-1000080 profile fault. [`FaultKind::id`] gives the stable
+/// snake_case identifier.
+///
+/// Scope of each rule: "all" applies to every certificate, "non-root" to
+/// end-entity and intermediate certificates, "EE" to end-entity certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// All: the certificate is not X.509 v3.
+    NotV3,
+    /// All: the signature algorithm is not ecdsa-with-SHA256.
+    SigAlgNotEcdsaSha256,
+    /// All: tbsCertificate.signature differs from signatureAlgorithm (RFC 5280).
+    SigAlgMismatch,
+    /// All: the key is not an ECDSA P-256 key.
+    KeyNotP256,
+    /// All: the serial number is zero or negative.
+    SerialNotPositive,
+    /// All: the serial number is below 2^56 (fewer than 64 random bits).
+    SerialTooShort,
+    /// All: a known extension could not be decoded.
+    ExtensionMalformed,
+    /// All: an extension occurs more than once (RFC 5280).
+    DuplicateExtension,
+    /// All: a critical extension this layer does not understand.
+    UnknownCriticalExtension,
+    /// All: no BasicConstraints extension.
+    BasicConstraintsMissing,
+    /// All: BasicConstraints is not critical.
+    BasicConstraintsNotCritical,
+    /// All: no KeyUsage extension.
+    KeyUsageMissing,
+    /// All: KeyUsage is not critical.
+    KeyUsageNotCritical,
+    /// EE: KeyUsage is not exactly digitalSignature.
+    EeKeyUsageNotDigitalSignatureOnly,
+    /// CA: KeyUsage lacks keyCertSign or has bits other than keyCertSign,
+    /// cRLSign, digitalSignature.
+    CaKeyUsageInvalid,
+    /// All: no SubjectKeyIdentifier.
+    SkiMissing,
+    /// Non-root: no AuthorityKeyIdentifier keyIdentifier.
+    AkiMissing,
+    /// Non-root: no CertificatePolicies extension.
+    PolicyMissing,
+    /// Non-root: CertificatePolicies does not hold exactly one policy.
+    PolicyCountNotOne,
+    /// Non-root: a policy OID is not a SHAKEN certificate policy.
+    PolicyUnknown,
+    /// Non-root: no CRLDistributionPoints extension.
+    CrlDpMissing,
+    /// Non-root: CRLDistributionPoints does not hold exactly one point.
+    CrlDpNotOne,
+    /// Non-root: a distribution point has no HTTP URL (`http://` or
+    /// `https://`; the STI-PA publishes its CRL over https).
+    CrlDpNotHttp,
+    /// Non-root: a distribution point has no cRLIssuer.
+    CrlDpCrlIssuerMissing,
+    /// All: a JWTClaimConstraints / EnhancedJWTClaimConstraints extension is malformed.
+    ClaimConstraintsMalformed,
+    /// EE: no TNAuthList extension.
+    TnAuthListMissing,
+    /// EE: the TNAuthList extension does not decode as a TNAuthorizationList.
+    TnAuthListMalformed,
+    /// EE: the TNAuthList is not exactly one SPC entry.
+    TnAuthListNotSingleSpc,
+    /// EE: the SPC has characters other than digits and uppercase letters
+    /// (ATIS-1000080 v005).
+    SpcFormat,
+    /// EE: the subject has not exactly one CN equal to `SHAKEN <SPC>`.
+    SubjectCnNotShakenSpc,
+}
+
+impl FaultKind {
+    /// Every fault kind, in declaration order.
+    pub const ALL: [FaultKind; 30] = [
+        Self::NotV3,
+        Self::SigAlgNotEcdsaSha256,
+        Self::SigAlgMismatch,
+        Self::KeyNotP256,
+        Self::SerialNotPositive,
+        Self::SerialTooShort,
+        Self::ExtensionMalformed,
+        Self::DuplicateExtension,
+        Self::UnknownCriticalExtension,
+        Self::BasicConstraintsMissing,
+        Self::BasicConstraintsNotCritical,
+        Self::KeyUsageMissing,
+        Self::KeyUsageNotCritical,
+        Self::EeKeyUsageNotDigitalSignatureOnly,
+        Self::CaKeyUsageInvalid,
+        Self::SkiMissing,
+        Self::AkiMissing,
+        Self::PolicyMissing,
+        Self::PolicyCountNotOne,
+        Self::PolicyUnknown,
+        Self::CrlDpMissing,
+        Self::CrlDpNotOne,
+        Self::CrlDpNotHttp,
+        Self::CrlDpCrlIssuerMissing,
+        Self::ClaimConstraintsMalformed,
+        Self::TnAuthListMissing,
+        Self::TnAuthListMalformed,
+        Self::TnAuthListNotSingleSpc,
+        Self::SpcFormat,
+        Self::SubjectCnNotShakenSpc,
+    ];
+
+    /// Stable snake_case identifier.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::NotV3 => "not_v3",
+            Self::SigAlgNotEcdsaSha256 => "sig_alg_not_ecdsa_sha256",
+            Self::SigAlgMismatch => "sig_alg_mismatch",
+            Self::KeyNotP256 => "key_not_p256",
+            Self::SerialNotPositive => "serial_not_positive",
+            Self::SerialTooShort => "serial_too_short",
+            Self::ExtensionMalformed => "extension_malformed",
+            Self::DuplicateExtension => "duplicate_extension",
+            Self::UnknownCriticalExtension => "unknown_critical_extension",
+            Self::BasicConstraintsMissing => "basic_constraints_missing",
+            Self::BasicConstraintsNotCritical => "basic_constraints_not_critical",
+            Self::KeyUsageMissing => "key_usage_missing",
+            Self::KeyUsageNotCritical => "key_usage_not_critical",
+            Self::EeKeyUsageNotDigitalSignatureOnly => "ee_key_usage_not_digital_signature_only",
+            Self::CaKeyUsageInvalid => "ca_key_usage_invalid",
+            Self::SkiMissing => "ski_missing",
+            Self::AkiMissing => "aki_missing",
+            Self::PolicyMissing => "policy_missing",
+            Self::PolicyCountNotOne => "policy_count_not_one",
+            Self::PolicyUnknown => "policy_unknown",
+            Self::CrlDpMissing => "crl_dp_missing",
+            Self::CrlDpNotOne => "crl_dp_not_one",
+            Self::CrlDpNotHttp => "crl_dp_not_http",
+            Self::CrlDpCrlIssuerMissing => "crl_dp_crl_issuer_missing",
+            Self::ClaimConstraintsMalformed => "claim_constraints_malformed",
+            Self::TnAuthListMissing => "tnauthlist_missing",
+            Self::TnAuthListMalformed => "tnauthlist_malformed",
+            Self::TnAuthListNotSingleSpc => "tnauthlist_not_single_spc",
+            Self::SpcFormat => "spc_format",
+            Self::SubjectCnNotShakenSpc => "subject_cn_not_shaken_spc",
+        }
+    }
+
+    /// Short human description of the rule that is broken.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::NotV3 => "certificate is not X.509 version 3",
+            Self::SigAlgNotEcdsaSha256 => "signature algorithm is not ecdsa-with-SHA256",
+            Self::SigAlgMismatch => "inner and outer signature algorithms differ",
+            Self::KeyNotP256 => "public key is not ECDSA P-256",
+            Self::SerialNotPositive => "serial number is not a positive integer",
+            Self::SerialTooShort => "serial number has fewer than 64 bits",
+            Self::ExtensionMalformed => "an extension cannot be decoded",
+            Self::DuplicateExtension => "an extension appears more than once",
+            Self::UnknownCriticalExtension => "unrecognised critical extension",
+            Self::BasicConstraintsMissing => "BasicConstraints extension missing",
+            Self::BasicConstraintsNotCritical => "BasicConstraints extension not critical",
+            Self::KeyUsageMissing => "KeyUsage extension missing",
+            Self::KeyUsageNotCritical => "KeyUsage extension not critical",
+            Self::EeKeyUsageNotDigitalSignatureOnly => {
+                "end-entity KeyUsage is not digitalSignature only"
+            }
+            Self::CaKeyUsageInvalid => {
+                "CA KeyUsage must have keyCertSign and only cRLSign/digitalSignature besides"
+            }
+            Self::SkiMissing => "SubjectKeyIdentifier missing",
+            Self::AkiMissing => "AuthorityKeyIdentifier keyIdentifier missing",
+            Self::PolicyMissing => "CertificatePolicies extension missing",
+            Self::PolicyCountNotOne => "CertificatePolicies must hold exactly one policy",
+            Self::PolicyUnknown => "certificate policy is not a SHAKEN policy OID",
+            Self::CrlDpMissing => "CRLDistributionPoints extension missing",
+            Self::CrlDpNotOne => "CRLDistributionPoints must hold exactly one point",
+            Self::CrlDpNotHttp => "CRL distribution point has no HTTP(S) URL",
+            Self::CrlDpCrlIssuerMissing => "CRL distribution point has no cRLIssuer",
+            Self::ClaimConstraintsMalformed => "JWT claim constraints extension malformed",
+            Self::TnAuthListMissing => "end-entity certificate has no TNAuthList",
+            Self::TnAuthListMalformed => "TNAuthList is not a valid TNAuthorizationList",
+            Self::TnAuthListNotSingleSpc => "TNAuthList must hold exactly one SPC entry",
+            Self::SpcFormat => "SPC must be digits and uppercase letters only",
+            Self::SubjectCnNotShakenSpc => "subject CN is not \"SHAKEN <SPC>\"",
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// One profile fault: its kind and the specifics found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileFault {
+    /// What rule is broken.
+    pub kind: FaultKind,
+    /// What was found (may be empty).
+    pub detail: String,
+}
+
+impl ProfileFault {
+    /// Stable snake_case identifier of the fault.
+    pub fn id(&self) -> &'static str {
+        self.kind.id()
+    }
+}
+
+impl fmt::Display for ProfileFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.id(), self.kind.description())?;
+        if !self.detail.is_empty() {
+            write!(f, " ({})", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parse a chain with the default [`ChainLimits`]: a PEM bundle or
+/// concatenated DER certificates, end-entity first.
+///
+/// # Errors
+/// As [`parse_chain_with_limits`].
+pub fn parse_chain(input: &[u8]) -> Result<Vec<StiCert>, CertError> {
+    parse_chain_with_limits(input, ChainLimits::default())
+}
+
+/// Parse a chain: PEM (any input whose first non-blank byte is not `0x30`) or
+/// concatenated DER certificates. Order is preserved (end-entity first).
+///
+/// # Errors
+/// [`CertError::TooLarge`] above `limits.max_bytes`,
+/// [`CertError::TooManyCertificates`] above `limits.max_certs`,
+/// [`CertError::NoCertificate`] for an input without a certificate,
+/// [`CertError::Pem`] / [`CertError::UnexpectedPemLabel`] for bad PEM, and the
+/// errors of [`StiCert::from_der`].
+pub fn parse_chain_with_limits(
+    input: &[u8],
+    limits: ChainLimits,
+) -> Result<Vec<StiCert>, CertError> {
+    if input.len() > limits.max_bytes {
+        return Err(CertError::TooLarge {
+            what: "certificate chain",
+            len: input.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let mut out = Vec::new();
+    let push = |cert: StiCert, out: &mut Vec<StiCert>| {
+        if out.len() >= limits.max_certs {
+            return Err(CertError::TooManyCertificates {
+                limit: limits.max_certs,
+            });
+        }
+        out.push(cert);
+        Ok(())
+    };
+    if input.first() == Some(&0x30) {
+        let mut rest = input;
+        while !rest.is_empty() {
+            let (cert, r) = StiCert::parse_prefix(rest)?;
+            push(cert, &mut out)?;
+            rest = r;
+        }
+    } else {
+        for pem in pem_blocks(input) {
+            let (label, der) = pem?;
+            if label != "CERTIFICATE" {
+                return Err(CertError::UnexpectedPemLabel(label));
+            }
+            push(StiCert::from_der(&der)?, &mut out)?;
+        }
+    }
+    if out.is_empty() {
+        return Err(CertError::NoCertificate);
+    }
+    Ok(out)
+}
+
+/// Iterate over the PEM blocks of `input` as `(label, DER)`; text outside
+/// blocks is ignored. Used for chains and for multi-certificate files.
+pub fn pem_blocks(input: &[u8]) -> impl Iterator<Item = Result<(String, Vec<u8>), CertError>> + '_ {
+    x509_parser::pem::Pem::iter_from_buffer(input).map(|r| {
+        r.map(|p| (p.label, p.contents))
+            .map_err(|e| CertError::Pem(e.to_string()))
+    })
+}

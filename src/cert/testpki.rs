@@ -1,0 +1,326 @@
+//! A test STI PKI generator (feature `testpki`): root → intermediate → end-entity
+//! certificate with a TNAuthList, optional claim constraints, STI policy, CRL distribution
+//! point, key identifiers; and CRLs revoking the end-entity. For tests, demos and the
+//! `cliauth cert issue` command — never for production keys.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CustomExtension, DnType, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
+    RevokedCertParams, SerialNumber,
+};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::cert::constraints::ClaimConstraints;
+use crate::cert::tnauthlist::{TnAuthList, TnEntry};
+use crate::error::{CertProblem, Error};
+
+/// The STI certificate policy OID (ATIS-1000080 v004: 2.16.840.1.114569.1.1.3).
+pub const STI_POLICY_OID: &[u64] = &[2, 16, 840, 1, 114569, 1, 1, 3];
+
+const OID_TN_AUTH_LIST: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 26];
+const OID_CERT_POLICIES: &[u64] = &[2, 5, 29, 32];
+
+/// What to put in a test PKI.
+#[derive(Debug, Clone)]
+pub struct TestPkiOptions {
+    /// The service provider code of the end-entity TNAuthList (and its `SHAKEN <SPC>` CN).
+    pub spc: Option<String>,
+    /// Single telephone numbers in the TNAuthList.
+    pub tns: Vec<String>,
+    /// Telephone number ranges (start, count) in the TNAuthList.
+    pub ranges: Vec<(String, u64)>,
+    /// Leave the TNAuthList out entirely.
+    pub no_tnauthlist: bool,
+    /// Validity of all three certificates (Unix seconds).
+    pub not_before: i64,
+    /// Validity end of all three certificates (Unix seconds).
+    pub not_after: i64,
+    /// The end-entity validity, when it differs from the CAs'.
+    pub ee_validity: Option<(i64, i64)>,
+    /// Give the intermediate a P-384 key (it then signs with ECDSA-SHA384).
+    pub intermediate_p384: bool,
+    /// Make the intermediate a non-CA certificate (basicConstraints CA:false).
+    pub intermediate_not_ca: bool,
+    /// A JWTClaimConstraints or EnhancedJWTClaimConstraints extension for the end entity.
+    pub claim_constraints: Option<ClaimConstraints>,
+    /// The CRL distribution point URL of the end-entity certificate.
+    pub crl_url: String,
+    /// Common-name prefix for the CAs (to tell PKIs apart).
+    pub name: String,
+}
+
+impl Default for TestPkiOptions {
+    fn default() -> Self {
+        TestPkiOptions {
+            spc: Some("1234".into()),
+            tns: Vec::new(),
+            ranges: Vec::new(),
+            no_tnauthlist: false,
+            not_before: 1_600_000_000,
+            not_after: 2_500_000_000,
+            ee_validity: None,
+            intermediate_p384: false,
+            intermediate_not_ca: false,
+            claim_constraints: None,
+            crl_url: "https://crl.example.net/sti.crl".into(),
+            name: "cliauth test".into(),
+        }
+    }
+}
+
+/// A generated test PKI, PEM encoded.
+pub struct TestPki {
+    /// The root (trust anchor) certificate.
+    pub root_pem: String,
+    /// The root's private key (PKCS#8).
+    pub root_key_pem: String,
+    /// The intermediate certificate.
+    pub intermediate_pem: String,
+    /// The intermediate's private key (PKCS#8).
+    pub intermediate_key_pem: String,
+    /// The end-entity (service provider) certificate.
+    pub ee_pem: String,
+    /// The end-entity's private key (PKCS#8): the PASSporT signing key.
+    pub ee_key_pem: String,
+    /// End-entity then intermediate: what an `x5u` URL serves.
+    pub chain_pem: String,
+    ee_serial: Vec<u8>,
+    intermediate: rcgen::Certificate,
+    intermediate_key: KeyPair,
+    intermediate_serial: Vec<u8>,
+    root: rcgen::Certificate,
+    root_key: KeyPair,
+}
+
+impl std::fmt::Debug for TestPki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestPki").finish_non_exhaustive()
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> Error {
+    Error::cert(CertProblem::Invalid, format!("test PKI: {e}"))
+}
+
+fn time(t: i64) -> Result<time::OffsetDateTime, Error> {
+    time::OffsetDateTime::from_unix_timestamp(t).map_err(err)
+}
+
+fn serial() -> Result<Vec<u8>, Error> {
+    let mut s = vec![0u8; 16];
+    SystemRandom::new()
+        .fill(&mut s)
+        .map_err(|_| err("no randomness"))?;
+    s[0] &= 0x7f;
+    s[0] |= 0x01;
+    Ok(s)
+}
+
+fn ca_params(cn: &str, opts: &TestPkiOptions) -> Result<CertificateParams, Error> {
+    let mut p = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.distinguished_name
+        .push(DnType::OrganizationName, "cliauth test PKI");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = time(opts.not_before)?;
+    p.not_after = time(opts.not_after)?;
+    p.key_identifier_method = KeyIdMethod::Sha256;
+    p.use_authority_key_identifier_extension = true;
+    p.serial_number = Some(SerialNumber::from(serial()?));
+    Ok(p)
+}
+
+/// DER of a certificatePolicies extension value naming one policy OID.
+fn policies_der(oid: &[u64]) -> Vec<u8> {
+    let oid = yasna::models::ObjectIdentifier::from_slice(oid);
+    yasna::construct_der(|w| {
+        w.write_sequence(|w| {
+            w.next().write_sequence(|w| w.next().write_oid(&oid));
+        })
+    })
+}
+
+impl TestPki {
+    /// Generates a PKI as `opts` describe.
+    pub fn generate(opts: &TestPkiOptions) -> Result<TestPki, Error> {
+        let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+        let mut root_params = ca_params(&format!("{} root", opts.name), opts)?;
+        root_params.use_authority_key_identifier_extension = false;
+        let root = root_params.self_signed(&root_key).map_err(err)?;
+
+        let int_alg = if opts.intermediate_p384 {
+            &rcgen::PKCS_ECDSA_P384_SHA384
+        } else {
+            &rcgen::PKCS_ECDSA_P256_SHA256
+        };
+        let intermediate_key = KeyPair::generate_for(int_alg).map_err(err)?;
+        let mut int_params = ca_params(&format!("{} intermediate", opts.name), opts)?;
+        if opts.intermediate_not_ca {
+            int_params.is_ca = IsCa::ExplicitNoCa;
+            int_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        }
+        let intermediate_serial = int_params
+            .serial_number
+            .as_ref()
+            .map(|s| s.to_bytes())
+            .unwrap_or_default();
+        let intermediate = int_params
+            .signed_by(&intermediate_key, &root, &root_key)
+            .map_err(err)?;
+
+        let ee_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+        let mut ee = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        let cn = match &opts.spc {
+            Some(spc) => format!("SHAKEN {spc}"),
+            None => "SHAKEN".into(),
+        };
+        ee.distinguished_name.push(DnType::CommonName, cn);
+        ee.distinguished_name
+            .push(DnType::OrganizationName, "cliauth test SP");
+        ee.is_ca = IsCa::ExplicitNoCa;
+        ee.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let (nb, na) = opts
+            .ee_validity
+            .unwrap_or((opts.not_before, opts.not_after));
+        ee.not_before = time(nb)?;
+        ee.not_after = time(na)?;
+        ee.key_identifier_method = KeyIdMethod::Sha256;
+        ee.use_authority_key_identifier_extension = true;
+        let ee_serial = serial()?;
+        ee.serial_number = Some(SerialNumber::from(ee_serial.clone()));
+        ee.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec![opts.crl_url.clone()],
+        }];
+        ee.custom_extensions.push(CustomExtension::from_oid_content(
+            OID_CERT_POLICIES,
+            policies_der(STI_POLICY_OID),
+        ));
+        if !opts.no_tnauthlist {
+            let mut entries = Vec::new();
+            if let Some(spc) = &opts.spc {
+                entries.push(TnEntry::Spc(spc.clone()));
+            }
+            for (start, count) in &opts.ranges {
+                entries.push(TnEntry::Range {
+                    start: start.clone(),
+                    count: *count,
+                });
+            }
+            for tn in &opts.tns {
+                entries.push(TnEntry::One(tn.clone()));
+            }
+            let list = TnAuthList::new(entries).map_err(err)?;
+            ee.custom_extensions.push(CustomExtension::from_oid_content(
+                OID_TN_AUTH_LIST,
+                list.to_der().map_err(err)?,
+            ));
+        }
+        if let Some(c) = &opts.claim_constraints {
+            let oid: Vec<u64> = c
+                .kind()
+                .oid()
+                .split('.')
+                .map(|p| p.parse().map_err(err))
+                .collect::<Result<_, _>>()?;
+            ee.custom_extensions.push(CustomExtension::from_oid_content(
+                &oid,
+                c.to_der().map_err(err)?,
+            ));
+        }
+        let ee_cert = ee
+            .signed_by(&ee_key, &intermediate, &intermediate_key)
+            .map_err(err)?;
+
+        Ok(TestPki {
+            root_pem: root.pem(),
+            root_key_pem: root_key.serialize_pem(),
+            intermediate_pem: intermediate.pem(),
+            intermediate_key_pem: intermediate_key.serialize_pem(),
+            chain_pem: format!("{}{}", ee_cert.pem(), intermediate.pem()),
+            ee_pem: ee_cert.pem(),
+            ee_key_pem: ee_key.serialize_pem(),
+            ee_serial,
+            intermediate,
+            intermediate_key,
+            intermediate_serial,
+            root,
+            root_key,
+        })
+    }
+
+    /// A CRL issued by the intermediate (the end-entity's issuer), valid from
+    /// `this_update` to `next_update`, revoking the end-entity certificate when `revoke_ee`.
+    pub fn ee_crl(
+        &self,
+        revoke_ee: bool,
+        this_update: i64,
+        next_update: i64,
+    ) -> Result<String, Error> {
+        let revoked = if revoke_ee {
+            vec![self.ee_serial.clone()]
+        } else {
+            Vec::new()
+        };
+        crl(
+            &self.intermediate,
+            &self.intermediate_key,
+            revoked,
+            this_update,
+            next_update,
+        )
+    }
+
+    /// A CRL issued by the root, revoking the intermediate when `revoke_intermediate`.
+    pub fn root_crl(
+        &self,
+        revoke_intermediate: bool,
+        this_update: i64,
+        next_update: i64,
+    ) -> Result<String, Error> {
+        let revoked = if revoke_intermediate {
+            vec![self.intermediate_serial.clone()]
+        } else {
+            Vec::new()
+        };
+        crl(
+            &self.root,
+            &self.root_key,
+            revoked,
+            this_update,
+            next_update,
+        )
+    }
+}
+
+fn crl(
+    issuer: &rcgen::Certificate,
+    key: &KeyPair,
+    revoked: Vec<Vec<u8>>,
+    this_update: i64,
+    next_update: i64,
+) -> Result<String, Error> {
+    let params = CertificateRevocationListParams {
+        this_update: time(this_update)?,
+        next_update: time(next_update)?,
+        crl_number: SerialNumber::from(serial()?),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .into_iter()
+            .map(|s| -> Result<RevokedCertParams, Error> {
+                Ok(RevokedCertParams {
+                    serial_number: SerialNumber::from(s),
+                    revocation_time: time(this_update)?,
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    params
+        .signed_by(issuer, key)
+        .map_err(err)?
+        .pem()
+        .map_err(err)
+}
