@@ -6,6 +6,10 @@ use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair, UnparsedPublicKey};
 
+use std::sync::Arc;
+
+use cliauth::cert::testpki::{TestPki, TestPkiOptions};
+use cliauth::cert::{CertStore, TrustStore};
 use cliauth::{Attest, Call, IdentityHeader, Signer, SigningKey, Verifier};
 
 const NOW: i64 = 1_700_000_000;
@@ -75,6 +79,46 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("identity/parse", |b| {
         b.iter(|| IdentityHeader::parse(black_box(&identity)).unwrap())
+    });
+
+    // With a certificate chain: a test PKI, the chain validated once and cached in the
+    // store; each verification looks it up, checks the signature and the TNAuthList.
+    let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
+    let mut trust = TrustStore::new();
+    trust.add_anchors(pki.root_pem.as_bytes()).unwrap();
+    let store = Arc::new(CertStore::new(trust));
+    let x5u = "https://cert.example.org/sp-chain.pem";
+    store
+        .insert(x5u, pki.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
+    let chain_signer = Signer::from_pem(pki.ee_key_pem.as_bytes(), x5u).unwrap();
+    let chain_identity = chain_signer
+        .sign_shaken(
+            "12155551212",
+            &["12155551213"],
+            Attest::A,
+            Some(ORIGID),
+            NOW,
+        )
+        .unwrap()
+        .identity();
+    let chain_verifier = Verifier::with_store(Arc::clone(&store));
+    chain_verifier
+        .verify_identity(&chain_identity, &call, NOW)
+        .unwrap();
+    c.bench_function("passport/verify_chain_cached", |b| {
+        b.iter(|| {
+            chain_verifier
+                .verify_identity(black_box(&chain_identity), &call, NOW)
+                .unwrap()
+        })
+    });
+    c.bench_function("cert/validate_chain", |b| {
+        b.iter(|| {
+            store
+                .validate(black_box(pki.chain_pem.as_bytes()), NOW)
+                .unwrap()
+        })
     });
 }
 
