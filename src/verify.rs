@@ -587,8 +587,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            v.verify_compact(&compact, &wrong, &Call::default(), NOW),
-            Err(Error::Signature)
+            v.verify_compact(&compact, &wrong, &Call::default(), NOW)
+                .unwrap_err(),
+            Error::Signature
         );
         assert!(v.verify_identity(&compact, &Call::default(), NOW).is_err());
     }
