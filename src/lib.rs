@@ -39,6 +39,9 @@
 
 pub mod cert;
 pub mod error;
+/// The optional blocking `x5u` fetcher (feature `fetch`), which applies the ATIS rules.
+#[cfg(feature = "fetch")]
+pub mod fetch;
 pub mod identity;
 pub mod key;
 pub mod limits;

@@ -167,6 +167,8 @@ impl Resolved<'_> {
 pub struct Verifier {
     config: VerifierConfig,
     keys: Keys,
+    #[cfg(feature = "fetch")]
+    fetcher: Option<Arc<crate::fetch::Fetcher>>,
 }
 
 impl Verifier {
@@ -176,6 +178,8 @@ impl Verifier {
         Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Static(key),
+            #[cfg(feature = "fetch")]
+            fetcher: None,
         }
     }
 
@@ -185,6 +189,8 @@ impl Verifier {
         Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Store(store),
+            #[cfg(feature = "fetch")]
+            fetcher: None,
         }
     }
 
@@ -194,6 +200,8 @@ impl Verifier {
         Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Pinned(Arc::new(credential)),
+            #[cfg(feature = "fetch")]
+            fetcher: None,
         }
     }
 
@@ -216,18 +224,54 @@ impl Verifier {
         &self.config
     }
 
+    /// Fetches on a store miss (feature `fetch`): the chain behind `x5u` is fetched with
+    /// `f`, inserted into the store for the lifetime its `Cache-Control` gives, and used;
+    /// a fetch or validation failure is the verification's error. Only verifiers with a
+    /// store ([`Verifier::with_store`]) ever fetch.
+    #[cfg(feature = "fetch")]
+    pub fn with_fetcher(mut self, f: crate::fetch::Fetcher) -> Verifier {
+        self.fetcher = Some(Arc::new(f));
+        self
+    }
+
+    /// Whether a fetcher is set (feature `fetch`).
+    #[cfg(feature = "fetch")]
+    pub fn has_fetcher(&self) -> bool {
+        self.fetcher.is_some()
+    }
+
     fn resolve(&self, x5u: &str, now: i64) -> Result<Resolved<'_>, Error> {
         match &self.keys {
             Keys::Static(k) => Ok(Resolved::Static(k)),
             Keys::Pinned(c) => Ok(Resolved::Chain(Arc::clone(c))),
-            Keys::Store(s) => {
-                s.get(x5u, now)
-                    .map(Resolved::Chain)
-                    .ok_or_else(|| Error::CertificateNeeded {
-                        url: x5u.to_owned(),
-                    })
-            }
+            Keys::Store(s) => match s.get(x5u, now) {
+                Some(c) => Ok(Resolved::Chain(c)),
+                None => self.miss(s, x5u, now),
+            },
         }
+    }
+
+    /// A store miss: fetch when a fetcher is set, else ask the host to.
+    #[cfg(feature = "fetch")]
+    fn miss(&self, store: &CertStore, x5u: &str, now: i64) -> Result<Resolved<'_>, Error> {
+        let Some(f) = &self.fetcher else {
+            return Err(Error::CertificateNeeded {
+                url: x5u.to_owned(),
+            });
+        };
+        let got = f.fetch(x5u)?;
+        let ttl = crate::cert::store::ttl_from_cache_control(got.cache_control.as_deref());
+        store
+            .insert(x5u, &got.body, now, Some(ttl))
+            .map(Resolved::Chain)
+    }
+
+    /// A store miss: the host fetches.
+    #[cfg(not(feature = "fetch"))]
+    fn miss(&self, _: &CertStore, x5u: &str, _: i64) -> Result<Resolved<'_>, Error> {
+        Err(Error::CertificateNeeded {
+            url: x5u.to_owned(),
+        })
     }
 
     /// Verifies one Identity header value (`token;info=<…>;alg=…;ppt=…`, or a bare token)
@@ -273,13 +317,7 @@ impl Verifier {
                 "compact form: rebuild the PASSporT from the call and use verify_compact",
             ));
         }
-        if h.info.is_none() && (h.alg.is_some() || h.ppt.is_some() || !h.params.is_empty()) {
-            // RFC 8224 §4.1: `info` is mandatory in an Identity header. A bare token (no
-            // parameters at all) is still accepted, as a token on its own.
-            return Err(Error::BadInfo(
-                "Identity header without an info parameter".into(),
-            ));
-        }
+        require_info(h)?;
         let (p, raw) = Passport::parse(&h.token)?;
         check_params(h, &p.header)?;
         self.finish(p, &raw, call, now)
@@ -308,6 +346,7 @@ impl Verifier {
         if h.alg() != crate::passport::header::ALG_ES256 {
             return Err(Error::UnsupportedAlg(h.alg().to_owned()));
         }
+        require_info(&h)?;
         check_params(&h, &passport.header)?;
         let token = passport.rebuild(&h.token)?;
         let raw = RawToken::split(&token)?;
@@ -330,18 +369,20 @@ impl Verifier {
         let resolved = self.resolve(&p.header.x5u, now)?;
         Passport::verify_signature(raw, resolved.key())?;
         let iat = p.claims.iat;
-        let age = now.saturating_sub(iat);
-        if age > self.config.max_age {
+        // i128: no overflow whatever the caller's clock and the token's iat are.
+        let age = i128::from(now) - i128::from(iat);
+        let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
+        if age > i128::from(self.config.max_age) {
             return Err(Error::Stale {
                 iat,
-                age,
+                age: clamp(age),
                 max_age: self.config.max_age,
             });
         }
-        if -age > self.config.max_future {
+        if -age > i128::from(self.config.max_future) {
             return Err(Error::Future {
                 iat,
-                ahead: -age,
+                ahead: clamp(-age),
                 max_skew: self.config.max_future,
             });
         }
@@ -411,6 +452,17 @@ impl Verifier {
         }
         Ok(authority)
     }
+}
+
+/// RFC 8224 §4.1: `info` is mandatory in an Identity header. A bare token (no parameters
+/// at all) is still accepted, as a token on its own.
+fn require_info(h: &IdentityHeader) -> Result<(), Error> {
+    if h.info.is_none() && (h.alg.is_some() || h.ppt.is_some() || !h.params.is_empty()) {
+        return Err(Error::BadInfo(
+            "Identity header without an info parameter".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The Identity header's parameters must agree with the token's header.
