@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh
 
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+cargo test --workspace --all-targets --all-features
+cargo test --workspace --doc --all-features
 cargo run -q --example quickstart >/dev/null
 echo "quickstart: OK"
