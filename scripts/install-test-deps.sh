@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 apt_missing=()
-for pkg in secsipidx openssl; do
+for pkg in secsipidx openssl valgrind gcc g++ libc6-dev; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         apt_missing+=("$pkg")
     fi
@@ -99,3 +99,8 @@ for tool in secsipidx openssl; do
         exit 1
     fi
 done
+
+# cbindgen: the C header freshness check (capi/check-header.sh).
+if ! command -v cbindgen >/dev/null 2>&1; then
+    cargo install cbindgen --locked --quiet
+fi

@@ -1,0 +1,631 @@
+//! The exported functions called from Rust as C would call them: the edge cases that are
+//! awkward to reach from the C examples (NULL and out-of-range arguments, invalid UTF-8,
+//! fetch callback failures, handle lifetimes).
+
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::ptr::{null, null_mut};
+
+use cliauth_core::cert::testpki::{TestPki, TestPkiOptions};
+use cliauth_core::key::pkcs8_pem;
+use cliauth_core::{Attest, Signer, SigningKey};
+
+use crate::enums::*;
+use crate::identity::*;
+use crate::result::*;
+use crate::signer::*;
+use crate::trust::*;
+use crate::verdict::*;
+use crate::verifier::*;
+
+const NOW: i64 = 1_700_000_000;
+const X5U: &CStr = c"https://cert.example.net/sp.pem";
+
+fn text(p: *const c_char) -> Option<String> {
+    // SAFETY: NULL or a string owned by a live handle (or static) in the calling test.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+}
+
+/// A signer and a public-key verifier for a new key.
+fn pair() -> (*mut cliauth_signer, *mut cliauth_verifier) {
+    let (key, der) = SigningKey::generate().unwrap();
+    let key_pem = pkcs8_pem(&der);
+    let pub_pem = key.verifying_key().to_pem().unwrap();
+    let mut signer = null_mut();
+    let mut verifier = null_mut();
+    // SAFETY: valid buffers and out pointers.
+    unsafe {
+        assert_eq!(
+            cliauth_signer_new_pem(key_pem.as_ptr(), key_pem.len(), X5U.as_ptr(), &mut signer),
+            CLIAUTH_OK
+        );
+        assert_eq!(
+            cliauth_verifier_new_pubkey(pub_pem.as_ptr(), pub_pem.len(), &mut verifier),
+            CLIAUTH_OK
+        );
+    }
+    (signer, verifier)
+}
+
+fn sign(signer: *const cliauth_signer, form: cliauth_form) -> String {
+    let dest = [c"12155551213".as_ptr()];
+    let mut buf = vec![0 as c_char; CLIAUTH_MAX_SIGNED_LEN];
+    let mut len = 0;
+    // SAFETY: valid handles, strings and buffers.
+    let r = unsafe {
+        cliauth_signer_sign_shaken(
+            signer,
+            c"12155551212".as_ptr(),
+            dest.as_ptr(),
+            1,
+            CLIAUTH_ATTEST_A,
+            null(),
+            NOW,
+            form,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut len,
+        )
+    };
+    assert_eq!(r, CLIAUTH_OK);
+    text(buf.as_ptr()).unwrap()
+}
+
+fn verify(
+    verifier: *const cliauth_verifier,
+    identity: &CStr,
+    now: i64,
+) -> (cliauth_result, *mut cliauth_verdict) {
+    let mut verdict = null_mut();
+    // SAFETY: valid handles and strings.
+    let r = unsafe {
+        cliauth_verifier_verify(
+            verifier,
+            identity.as_ptr(),
+            c"12155551212".as_ptr(),
+            null(),
+            now,
+            &mut verdict,
+        )
+    };
+    (r, verdict)
+}
+
+#[test]
+fn sign_verify_and_read_the_verdict() {
+    let (signer, verifier) = pair();
+    let identity = CString::new(sign(signer, CLIAUTH_FORM_IDENTITY)).unwrap();
+    let (r, v) = verify(verifier, &identity, NOW + 1);
+    assert_eq!(r, CLIAUTH_OK);
+    // SAFETY: `v` is a live verdict until freed at the end.
+    unsafe {
+        assert_eq!(cliauth_verdict_result(v), CLIAUTH_OK);
+        assert_eq!(cliauth_verdict_sip_code(v), 0);
+        assert_eq!(text(cliauth_verdict_reason(v)).unwrap(), "");
+        assert!(cliauth_verdict_reason_header(v).is_null());
+        assert!(cliauth_verdict_error_text(v).is_null());
+        assert_eq!(cliauth_verdict_attest(v), CLIAUTH_ATTEST_A);
+        assert_eq!(cliauth_verdict_ppt(v), CLIAUTH_PPT_SHAKEN);
+        assert_eq!(text(cliauth_verdict_orig(v)).unwrap(), "12155551212");
+        assert_eq!(cliauth_verdict_dest_count(v), 1);
+        assert_eq!(text(cliauth_verdict_dest(v, 0)).unwrap(), "12155551213");
+        assert!(cliauth_verdict_dest(v, 1).is_null());
+        assert_eq!(text(cliauth_verdict_origid(v)).unwrap().len(), 36);
+        assert_eq!(text(cliauth_verdict_x5u(v)).unwrap(), X5U.to_str().unwrap());
+        assert_eq!(cliauth_verdict_iat(v), NOW);
+        assert!(cliauth_verdict_spc(v).is_null());
+        assert!(cliauth_verdict_div(v).is_null());
+        assert!(cliauth_verdict_rcd_name(v).is_null());
+        cliauth_verdict_free(v);
+    }
+    // The other forms.
+    let token = sign(signer, CLIAUTH_FORM_TOKEN);
+    assert_eq!(token.split('.').count(), 3);
+    let token = CString::new(token).unwrap();
+    let (r, v) = verify(verifier, &token, NOW);
+    assert_eq!(r, CLIAUTH_OK);
+    // SAFETY: live verdict, freed once; valid handles freed once.
+    unsafe {
+        cliauth_verdict_free(v);
+        assert!(sign(signer, CLIAUTH_FORM_COMPACT_IDENTITY).starts_with(".."));
+        cliauth_signer_free(signer);
+        cliauth_verifier_free(verifier);
+    }
+}
+
+#[test]
+fn general_signing_checks_its_arguments() {
+    let (signer, verifier) = pair();
+    let dest = [c"+1 (215) 555-1213".as_ptr()];
+    let mut buf = [0 as c_char; CLIAUTH_MAX_SIGNED_LEN];
+    let mut len = 0;
+    let sign = |ppt, attest, div: *const c_char, rcd: *const c_char, form, buf: &mut [c_char]| {
+        let mut len = 0;
+        // SAFETY: valid handles, strings and buffers.
+        let r = unsafe {
+            cliauth_signer_sign(
+                signer,
+                ppt,
+                c"+1 215 555 1212".as_ptr(),
+                dest.as_ptr(),
+                1,
+                attest,
+                null(),
+                div,
+                rcd,
+                NOW,
+                form,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut len,
+            )
+        };
+        (r, len)
+    };
+    let id = CLIAUTH_FORM_IDENTITY;
+    let none = CLIAUTH_ATTEST_NONE;
+    assert_eq!(
+        sign(CLIAUTH_PPT_BASE, none, null(), null(), id, &mut buf).0,
+        CLIAUTH_OK
+    );
+    assert!(text(buf.as_ptr()).unwrap().ends_with(";alg=ES256"));
+    assert_eq!(
+        sign(
+            CLIAUTH_PPT_SHAKEN,
+            CLIAUTH_ATTEST_C,
+            null(),
+            null(),
+            id,
+            &mut buf
+        )
+        .0,
+        CLIAUTH_OK
+    );
+    let shaken = CString::new(text(buf.as_ptr()).unwrap()).unwrap();
+    let (r, v) = verify(verifier, &shaken, NOW);
+    assert_eq!(r, CLIAUTH_OK);
+    // SAFETY: live verdict, freed once.
+    unsafe {
+        assert_eq!(cliauth_verdict_attest(v), CLIAUTH_ATTEST_C);
+        assert!(!cliauth_verdict_origid(v).is_null());
+        cliauth_verdict_free(v);
+    }
+    // Missing extension claims, bad enumeration values, a bad number.
+    let sign_err = |ppt, attest, div, rcd, form| {
+        let mut buf = [0 as c_char; 64];
+        sign(ppt, attest, div, rcd, form, &mut buf).0
+    };
+    assert_eq!(
+        sign_err(CLIAUTH_PPT_SHAKEN, none, null(), null(), id),
+        CLIAUTH_SIGN
+    );
+    assert_eq!(
+        sign_err(CLIAUTH_PPT_DIV, none, null(), null(), id),
+        CLIAUTH_SIGN
+    );
+    assert_eq!(
+        sign_err(CLIAUTH_PPT_RCD, none, null(), null(), id),
+        CLIAUTH_SIGN
+    );
+    assert_eq!(
+        sign_err(CLIAUTH_PPT_DIV_O, none, null(), null(), id),
+        CLIAUTH_INVALID_PARAMETER
+    );
+    assert_eq!(
+        sign_err(77, none, null(), null(), id),
+        CLIAUTH_INVALID_PARAMETER
+    );
+    assert_eq!(
+        sign_err(CLIAUTH_PPT_BASE, 9, null(), null(), id),
+        CLIAUTH_INVALID_PARAMETER
+    );
+    assert_eq!(
+        sign_err(CLIAUTH_PPT_BASE, none, null(), null(), 5),
+        CLIAUTH_INVALID_PARAMETER
+    );
+    assert_eq!(
+        sign_err(CLIAUTH_PPT_DIV, none, c"x".as_ptr(), null(), id),
+        CLIAUTH_TN
+    );
+    // Too small a buffer: the length is reported, the buffer untouched.
+    let mut small = [0x55 as c_char; 64];
+    let (r, needed) = sign(
+        CLIAUTH_PPT_RCD,
+        none,
+        null(),
+        c"Bob".as_ptr(),
+        id,
+        &mut small,
+    );
+    assert_eq!(r, CLIAUTH_BUFFER_TOO_SMALL);
+    assert!(needed > 64);
+    assert_eq!(small[0], 0x55);
+    // SAFETY: NULL arguments where the API checks them; valid handles freed once.
+    unsafe {
+        assert_eq!(
+            cliauth_signer_sign_shaken(
+                signer,
+                c"1".as_ptr(),
+                dest.as_ptr(),
+                1,
+                CLIAUTH_ATTEST_A,
+                null(),
+                NOW,
+                id,
+                buf.as_mut_ptr(),
+                buf.len(),
+                null_mut(),
+            ),
+            CLIAUTH_NULL_PARAMETER
+        );
+        assert_eq!(
+            cliauth_signer_sign_shaken(
+                null(),
+                c"1".as_ptr(),
+                dest.as_ptr(),
+                1,
+                CLIAUTH_ATTEST_A,
+                null(),
+                NOW,
+                id,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut len,
+            ),
+            CLIAUTH_NULL_PARAMETER
+        );
+        assert_eq!(
+            cliauth_signer_sign_shaken(
+                signer,
+                c"1".as_ptr(),
+                dest.as_ptr(),
+                1,
+                CLIAUTH_ATTEST_NONE,
+                null(),
+                NOW,
+                id,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut len,
+            ),
+            CLIAUTH_INVALID_PARAMETER
+        );
+        cliauth_signer_free(signer);
+        cliauth_verifier_free(verifier);
+    }
+}
+
+#[test]
+fn constructors_report_and_clear() {
+    let mut signer = std::ptr::dangling_mut::<cliauth_signer>();
+    let mut verifier = std::ptr::dangling_mut::<cliauth_verifier>();
+    // SAFETY: valid buffers; out pointers are written, never read through.
+    unsafe {
+        assert_eq!(
+            cliauth_signer_new_pem(b"junk".as_ptr(), 4, X5U.as_ptr(), &mut signer),
+            CLIAUTH_KEY
+        );
+        assert!(signer.is_null());
+        assert_eq!(
+            cliauth_verifier_new_pubkey(b"junk".as_ptr(), 4, &mut verifier),
+            CLIAUTH_KEY
+        );
+        assert!(verifier.is_null());
+        assert_eq!(
+            cliauth_signer_new_pem(null(), 1, X5U.as_ptr(), &mut signer),
+            CLIAUTH_NULL_PARAMETER
+        );
+        assert_eq!(cliauth_trust_new(null_mut()), CLIAUTH_NULL_PARAMETER);
+        // Freeing NULL is a no-op.
+        cliauth_signer_free(null_mut());
+        cliauth_verifier_free(null_mut());
+        cliauth_trust_free(null_mut());
+        cliauth_store_free(null_mut());
+        cliauth_verdict_free(null_mut());
+        cliauth_identity_free(null_mut());
+    }
+}
+
+#[test]
+fn verification_failures_have_verdicts() {
+    let (signer, verifier) = pair();
+    let identity = CString::new(sign(signer, CLIAUTH_FORM_IDENTITY)).unwrap();
+    let (r, v) = verify(verifier, &identity, NOW + 61);
+    assert_eq!(r, CLIAUTH_STALE);
+    // SAFETY: live verdicts, each freed once; NULL arguments where checked.
+    unsafe {
+        assert_eq!(cliauth_verdict_result(v), CLIAUTH_STALE);
+        assert_eq!(cliauth_verdict_sip_code(v), 403);
+        assert!(
+            text(cliauth_verdict_error_text(v))
+                .unwrap()
+                .contains("61 s old")
+        );
+        assert!(cliauth_verdict_orig(v).is_null());
+        assert_eq!(cliauth_verdict_attest(v), CLIAUTH_ATTEST_NONE);
+        cliauth_verdict_free(v);
+
+        // Invalid UTF-8 in the header: a verdict with 438.
+        let (r, v) = verify(verifier, c"\xff\xfe", NOW);
+        assert_eq!(r, CLIAUTH_INVALID_UTF8);
+        assert_eq!(cliauth_verdict_sip_code(v), 438);
+        assert_eq!(
+            text(cliauth_verdict_verstat(v)).unwrap(),
+            "TN-Validation-Failed"
+        );
+        cliauth_verdict_free(v);
+
+        // An empty header: 428, No-TN-Validation.
+        let (r, v) = verify(verifier, c"", NOW);
+        assert_eq!(r, CLIAUTH_NO_IDENTITY);
+        assert_eq!(cliauth_verdict_sip_code(v), 428);
+        assert_eq!(
+            text(cliauth_verdict_verstat(v)).unwrap(),
+            "No-TN-Validation"
+        );
+        cliauth_verdict_free(v);
+
+        // NULL arguments: no verdict.
+        let mut out = std::ptr::dangling_mut::<cliauth_verdict>();
+        assert_eq!(
+            cliauth_verifier_verify(verifier, null(), null(), null(), NOW, &mut out),
+            CLIAUTH_NULL_PARAMETER
+        );
+        assert!(out.is_null());
+        assert_eq!(
+            cliauth_verifier_verify(verifier, identity.as_ptr(), null(), null(), NOW, null_mut()),
+            CLIAUTH_NULL_PARAMETER
+        );
+
+        // Settings.
+        assert_eq!(
+            cliauth_verifier_set_max_age(verifier, -1),
+            CLIAUTH_INVALID_PARAMETER
+        );
+        assert_eq!(cliauth_verifier_set_max_age(verifier, 3600), CLIAUTH_OK);
+        assert_eq!(cliauth_verifier_set_max_future(verifier, 0), CLIAUTH_OK);
+        let (r, v) = verify(verifier, &identity, NOW + 61);
+        assert_eq!(r, CLIAUTH_OK);
+        cliauth_verdict_free(v);
+        let (r, v) = verify(verifier, &identity, NOW - 1);
+        assert_eq!(r, CLIAUTH_FUTURE);
+        cliauth_verdict_free(v);
+        assert_eq!(
+            cliauth_verifier_set_allow_http_x5u(verifier, true),
+            CLIAUTH_OK
+        );
+        assert_eq!(
+            cliauth_verifier_set_strict_profile(verifier, true),
+            CLIAUTH_OK
+        );
+        assert_eq!(
+            cliauth_verifier_set_max_age(null_mut(), 1),
+            CLIAUTH_NULL_PARAMETER
+        );
+        // Only a store verifier takes a fetch callback.
+        assert_eq!(
+            cliauth_verifier_set_fetch_callback(verifier, Some(serve), null_mut()),
+            CLIAUTH_INVALID_PARAMETER
+        );
+        cliauth_signer_free(signer);
+        cliauth_verifier_free(verifier);
+    }
+}
+
+#[test]
+fn identity_headers_parse() {
+    let mut id = null_mut();
+    // SAFETY: valid strings and out pointers; the handle is freed once.
+    unsafe {
+        assert_eq!(
+            cliauth_identity_parse(
+                c"Identity: ..c2ln;info=\"https://x/y\";PPT=shaken".as_ptr(),
+                &mut id
+            ),
+            CLIAUTH_OK
+        );
+        assert_eq!(text(cliauth_identity_token(id)).unwrap(), "..c2ln");
+        assert_eq!(text(cliauth_identity_info(id)).unwrap(), "https://x/y");
+        assert_eq!(text(cliauth_identity_alg(id)).unwrap(), "ES256");
+        assert_eq!(text(cliauth_identity_ppt(id)).unwrap(), "shaken");
+        assert!(cliauth_identity_is_compact(id));
+        cliauth_identity_free(id);
+        let mut id = std::ptr::dangling_mut::<cliauth_identity>();
+        assert_eq!(
+            cliauth_identity_parse(c"a;;".as_ptr(), &mut id),
+            CLIAUTH_IDENTITY_SYNTAX
+        );
+        assert!(id.is_null());
+        assert_eq!(
+            cliauth_identity_parse(c" ".as_ptr(), &mut id),
+            CLIAUTH_NO_IDENTITY
+        );
+        assert!(cliauth_identity_token(null()).is_null());
+        assert!(!cliauth_identity_is_compact(null()));
+    }
+}
+
+/// What the test fetch callbacks serve, and how often they were called.
+struct Served {
+    body: Vec<u8>,
+    calls: usize,
+    fail: bool,
+    oversize: bool,
+}
+
+unsafe extern "C" fn serve(
+    userdata: *mut c_void,
+    _url: *const c_char,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> c_int {
+    // SAFETY: the tests register a live `Served` as userdata, used by one thread.
+    let served = unsafe { &mut *userdata.cast::<Served>() };
+    served.calls += 1;
+    if served.fail {
+        return -1;
+    }
+    if served.oversize {
+        // SAFETY: `out_len` is valid for writes during the call.
+        unsafe { out_len.write(buf_len + 1) };
+        return 0;
+    }
+    assert!(served.body.len() <= buf_len);
+    // SAFETY: `buf` has `buf_len` writable bytes; the body fits.
+    unsafe {
+        std::ptr::copy_nonoverlapping(served.body.as_ptr(), buf, served.body.len());
+        out_len.write(served.body.len());
+    }
+    0
+}
+
+#[test]
+fn store_fetch_callback_and_lifetimes() {
+    let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
+    let identity = Signer::from_pem(pki.ee_key_pem.as_bytes(), X5U.to_str().unwrap())
+        .unwrap()
+        .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
+        .unwrap()
+        .identity();
+    let identity = CString::new(identity).unwrap();
+    let mut trust = null_mut();
+    let mut store = null_mut();
+    let mut verifier = null_mut();
+    let mut served = Served {
+        body: pki.chain_pem.clone().into_bytes(),
+        calls: 0,
+        fail: true,
+        oversize: false,
+    };
+    let userdata = (&raw mut served).cast::<c_void>();
+    // SAFETY: valid buffers and handles; each handle freed once; `served` outlives the
+    // verifier's use of it.
+    unsafe {
+        assert_eq!(cliauth_trust_new(&mut trust), CLIAUTH_OK);
+        let mut n = 0;
+        let root = pki.root_pem.as_bytes();
+        assert_eq!(
+            cliauth_trust_add_anchors_pem(trust, root.as_ptr(), root.len(), &mut n),
+            CLIAUTH_OK
+        );
+        assert_eq!(n, 1);
+        assert_eq!(
+            cliauth_trust_add_anchors_pem(trust, b"junk".as_ptr(), 4, null_mut()),
+            CLIAUTH_CERT_MALFORMED
+        );
+        let crl = pki.ee_crl(false, NOW - 10, NOW + 86_400).unwrap();
+        assert_eq!(
+            cliauth_trust_add_crls_pem(trust, crl.as_ptr(), crl.len(), &mut n),
+            CLIAUTH_OK
+        );
+        assert_eq!(cliauth_store_new(trust, &mut store), CLIAUTH_OK);
+        cliauth_trust_free(trust); // the store has its own copy
+        assert_eq!(cliauth_verifier_new_store(store, &mut verifier), CLIAUTH_OK);
+        cliauth_store_free(store); // the verifier keeps the store alive
+
+        // A failing callback leaves the miss as it is.
+        assert_eq!(
+            cliauth_verifier_set_fetch_callback(verifier, Some(serve), userdata),
+            CLIAUTH_OK
+        );
+        let (r, v) = verify(verifier, &identity, NOW);
+        assert_eq!(r, CLIAUTH_CERTIFICATE_NEEDED);
+        assert_eq!(
+            text(cliauth_verdict_needed_url(v)).unwrap(),
+            X5U.to_str().unwrap()
+        );
+        cliauth_verdict_free(v);
+        // A body too large for the buffer is a limit error.
+        served.fail = false;
+        served.oversize = true;
+        let (r, v) = verify(verifier, &identity, NOW);
+        assert_eq!(r, CLIAUTH_LIMIT);
+        cliauth_verdict_free(v);
+        // A chain: fetched, validated, stored, verified; then cached.
+        served.oversize = false;
+        for _ in 0..2 {
+            let (r, v) = verify(verifier, &identity, NOW);
+            assert_eq!(r, CLIAUTH_OK);
+            assert_eq!(text(cliauth_verdict_spc(v)).unwrap(), "1234");
+            cliauth_verdict_free(v);
+        }
+        assert_eq!(served.calls, 3);
+        // Without the callback, the cached chain still serves.
+        assert_eq!(
+            cliauth_verifier_set_fetch_callback(verifier, None, null_mut()),
+            CLIAUTH_OK
+        );
+        let (r, v) = verify(verifier, &identity, NOW + 1);
+        assert_eq!(r, CLIAUTH_OK);
+        cliauth_verdict_free(v);
+        cliauth_verifier_free(verifier);
+    }
+}
+
+#[test]
+fn store_inserts_and_pinned_chains() {
+    let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
+    let other = TestPki::generate(&TestPkiOptions {
+        name: "another".into(),
+        ..TestPkiOptions::default()
+    })
+    .unwrap();
+    let identity = Signer::from_pem(pki.ee_key_pem.as_bytes(), X5U.to_str().unwrap())
+        .unwrap()
+        .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
+        .unwrap()
+        .identity();
+    let identity = CString::new(identity).unwrap();
+    let (mut trust, mut store, mut verifier, mut pinned) =
+        (null_mut(), null_mut(), null_mut(), null_mut());
+    let chain = pki.chain_pem.as_bytes();
+    let wrong = other.chain_pem.as_bytes();
+    // SAFETY: valid buffers and handles, each freed once.
+    unsafe {
+        assert_eq!(cliauth_trust_new(&mut trust), CLIAUTH_OK);
+        let root = pki.root_pem.as_bytes();
+        assert_eq!(
+            cliauth_trust_add_anchors_pem(trust, root.as_ptr(), root.len(), null_mut()),
+            CLIAUTH_OK
+        );
+        assert_eq!(cliauth_store_new(trust, &mut store), CLIAUTH_OK);
+        assert_eq!(cliauth_verifier_new_store(store, &mut verifier), CLIAUTH_OK);
+        let url = X5U.as_ptr();
+        // A chain from another PKI is refused; the right one is stored.
+        assert_eq!(
+            cliauth_store_insert(store, url, wrong.as_ptr(), wrong.len(), NOW, -1),
+            CLIAUTH_CERT_UNTRUSTED
+        );
+        assert_eq!(
+            cliauth_store_insert(store, url, chain.as_ptr(), chain.len(), NOW, 60),
+            CLIAUTH_OK
+        );
+        let (r, v) = verify(verifier, &identity, NOW + 1);
+        assert_eq!(r, CLIAUTH_OK);
+        cliauth_verdict_free(v);
+        // The entry lives 60 s.
+        assert_eq!(cliauth_verifier_set_max_age(verifier, 3600), CLIAUTH_OK);
+        let (r, v) = verify(verifier, &identity, NOW + 61);
+        assert_eq!(r, CLIAUTH_CERTIFICATE_NEEDED);
+        cliauth_verdict_free(v);
+
+        // A pinned chain: validated once, `x5u` not looked up.
+        assert_eq!(
+            cliauth_verifier_new_chain(trust, wrong.as_ptr(), wrong.len(), NOW, &mut pinned),
+            CLIAUTH_CERT_UNTRUSTED
+        );
+        assert!(pinned.is_null());
+        assert_eq!(
+            cliauth_verifier_new_chain(trust, chain.as_ptr(), chain.len(), NOW, &mut pinned),
+            CLIAUTH_OK
+        );
+        let (r, v) = verify(pinned, &identity, NOW);
+        assert_eq!(r, CLIAUTH_OK);
+        assert_eq!(text(cliauth_verdict_spc(v)).unwrap(), "1234");
+        cliauth_verdict_free(v);
+        cliauth_verifier_free(pinned);
+        cliauth_verifier_free(verifier);
+        cliauth_store_free(store);
+        cliauth_trust_free(trust);
+    }
+}
