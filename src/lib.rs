@@ -43,6 +43,7 @@ pub mod error;
 #[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod identity;
+pub mod isup;
 pub mod key;
 pub mod limits;
 pub mod passport;
