@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use cliauth::cert::testpki::{TestPki, TestPkiOptions};
 use cliauth::cert::{CertStore, TrustStore};
+use cliauth::isup::{CompactToken, ConvertOptions};
 use cliauth::{Attest, Call, IdentityHeader, Signer, SigningKey, Verifier};
 
 const NOW: i64 = 1_700_000_000;
@@ -110,6 +111,24 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             chain_verifier
                 .verify_identity(black_box(&chain_identity), &call, NOW)
+                .unwrap()
+        })
+    });
+    // ISUP carriage: Identity header → compact token (with its lossless self-check), and
+    // compact token → rebuilt Identity header.
+    let opts = ConvertOptions::default();
+    let compact = CompactToken::from_identity(&identity, &call, &opts)
+        .unwrap()
+        .token
+        .bytes;
+    c.bench_function("isup/encode", |b| {
+        b.iter(|| CompactToken::from_identity(black_box(&identity), &call, &opts).unwrap())
+    });
+    c.bench_function("isup/decode_rebuild", |b| {
+        b.iter(|| {
+            CompactToken::decode(black_box(&compact))
+                .unwrap()
+                .rebuild(&call)
                 .unwrap()
         })
     });

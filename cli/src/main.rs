@@ -16,6 +16,7 @@ use cliauth::{
 use serde_json::{Value, json};
 
 mod cert;
+mod isup;
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +49,9 @@ enum Cmd {
         /// A token or an Identity header value.
         input: String,
     },
+    /// ISUP/BICC carriage: the compact token and the IAM.
+    #[command(subcommand)]
+    Isup(isup::IsupCmd),
     /// STI certificates: inspect them, or issue a test PKI.
     #[command(subcommand)]
     Cert(cert::CertCmd),
@@ -183,6 +187,7 @@ fn main() -> ExitCode {
         Cmd::Verify(a) => verify(a),
         Cmd::Decode { input } => decode(&input).map(|()| ExitCode::SUCCESS),
         Cmd::Cert(c) => cert::run(c),
+        Cmd::Isup(c) => isup::run(c),
     };
     match result {
         Ok(code) => code,
