@@ -1,7 +1,7 @@
 //! The gateway procedures of Q.3063 §8 as a small API over an IAM: the outgoing gateway
 //! (SIP → ISUP: convert the received PASSporT, or sign one), the transit exchange (pass the
 //! token through untouched, with a size check), the incoming gateway (ISUP → verify with a
-//! [`cliauth::Verifier`] → verdict, screening indicator, `verstat`, Identity header) and the
+//! [`crate::Verifier`] → verdict, screening indicator, `verstat`, Identity header) and the
 //! destination exchange (what to present to the called user).
 //!
 //! # Verdict table
@@ -36,7 +36,7 @@
 //! # Sans-IO
 //!
 //! Verification needs the signer's certificate. When the verifier answers
-//! [`cliauth::Error::CertificateNeeded`], [`Gateway::incoming`] returns it as
+//! [`crate::Error::CertificateNeeded`], [`Gateway::incoming`] returns it as
 //! [`GatewayError::CertificateNeeded`] (not as a failed verdict) so the host can fetch the
 //! certificate and call again.
 

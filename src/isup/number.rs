@@ -45,7 +45,7 @@
 //! `*` and `#` when [`NumberMapping::star_hash`] is set (the common switch convention; Q.763
 //! itself assigns them no characters), otherwise a number containing them is not mapped.
 //! ST is ignored. The result must be a valid canonical telephone number of at most 15
-//! characters ([`cliauth::tn::Tn`]). Anything that does not map is a typed
+//! characters ([`crate::tn::Tn`]). Anything that does not map is a typed
 //! [`NumberError::NotMappable`]; the interworking layer then carries the number explicitly
 //! in the token instead of rebuilding it (see `token.rs`).
 //!

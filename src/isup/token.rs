@@ -12,7 +12,7 @@
 //! a nested compact token whose `orig` and `dest` default to the outer token's. Every
 //! further claim (`div`, `rcd`, `crn`, `rcdi`, `mky`, unknown extras, and an `opt` that
 //! does not compact) travels as one canonical JSON object
-//! ([`cliauth::passport::json::to_canonical`]); so do unknown JOSE header members. A header
+//! ([`crate::passport::json::to_canonical`]); so do unknown JOSE header members. A header
 //! without `typ` is flagged (`typAbsent`).
 //!
 //! The far end rebuilds header and claims as deterministic JSON (RFC 8225 §9). That
@@ -27,7 +27,7 @@
 //!
 //! # Cost
 //!
-//! The common case — an Identity value as [`cliauth::format_identity`] writes it, holding
+//! The common case — an Identity value as [`crate::format_identity`] writes it, holding
 //! a SHAKEN or base PASSporT in deterministic JSON — takes a fast path: a scanner for
 //! exactly that JSON layout instead of a general JSON parser, the same checks as
 //! [`Passport::parse`], then the rebuild comparison. Everything else takes the general
@@ -354,7 +354,7 @@ pub struct SipForm {
     pub x5u: String,
     /// The extension, `None` for a base PASSporT.
     pub ppt: Option<Ppt>,
-    /// The Identity header value, [`cliauth::format_identity`] of the above.
+    /// The Identity header value, [`crate::format_identity`] of the above.
     pub identity: String,
 }
 
@@ -725,7 +725,7 @@ fn compact_opt(
 }
 
 /// The fast path of [`CompactToken::from_identity`] for the common case: an Identity
-/// value in the canonical form of [`cliauth::format_identity`] (or a bare token) holding a
+/// value in the canonical form of [`crate::format_identity`] (or a bare token) holding a
 /// SHAKEN or base PASSporT in deterministic JSON with no further members. It reads the
 /// two JSON parts with a scanner for exactly that layout, applies the checks
 /// [`Passport::parse`] would, rebuilds both parts from the compact value and compares them
