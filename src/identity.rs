@@ -99,32 +99,55 @@ impl IdentityHeader {
     pub fn format(&self) -> String {
         let mut s = self.token.clone();
         if let Some(i) = &self.info {
-            s.push_str(";info=<");
-            s.push_str(i);
-            s.push('>');
+            s.push_str(";info=");
+            if !i.is_empty()
+                && !i
+                    .bytes()
+                    .any(|b| matches!(b, b'<' | b'>' | b'"') || b.is_ascii_whitespace())
+            {
+                s.push('<');
+                s.push_str(i);
+                s.push('>');
+            } else {
+                push_quoted(&mut s, i);
+            }
         }
         s.push_str(";alg=");
-        s.push_str(self.alg());
+        push_value(&mut s, self.alg());
         if let Some(p) = &self.ppt {
             s.push_str(";ppt=");
-            s.push_str(p);
+            push_value(&mut s, p);
         }
         for (k, v) in &self.params {
             s.push(';');
             s.push_str(k);
             if let Some(v) = v {
                 s.push('=');
-                if v.bytes().all(is_token_char) && !v.is_empty() {
-                    s.push_str(v);
-                } else {
-                    s.push('"');
-                    s.push_str(&v.replace('\\', "\\\\").replace('"', "\\\""));
-                    s.push('"');
-                }
+                push_value(&mut s, v);
             }
         }
         s
     }
+}
+
+/// A parameter value: as is when it is an RFC 3261 token, else a quoted string.
+fn push_value(s: &mut String, v: &str) {
+    if !v.is_empty() && v.bytes().all(is_token_char) {
+        s.push_str(v);
+    } else {
+        push_quoted(s, v);
+    }
+}
+
+fn push_quoted(s: &mut String, v: &str) {
+    s.push('"');
+    for c in v.chars() {
+        if c == '"' || c == '\\' {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('"');
 }
 
 /// Formats the canonical Identity header value for a token (RFC 8224 §4.1, ATIS-1000074):

@@ -180,7 +180,8 @@ pub fn to_canonical(value: &Value) -> Result<Vec<u8>, Error> {
 }
 
 fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Error> {
-    if depth > MAX_JSON_DEPTH {
+    // The same rule as the reader: a container may open at depths 0..MAX_JSON_DEPTH.
+    if depth >= MAX_JSON_DEPTH && (value.is_array() || value.is_object()) {
         return Err(Error::Limit {
             what: LimitKind::JsonDepth,
             limit: MAX_JSON_DEPTH,

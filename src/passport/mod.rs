@@ -76,8 +76,21 @@ impl Passport {
     }
 
     /// Encodes and signs the passport: the full-form compact JWS.
+    ///
+    /// The claims are first read back with the verifier's strict rules
+    /// ([`Claims::from_json`]: types, empty and over-long strings, …), so that what is
+    /// signed verifies.
     pub fn sign(&self, key: &SigningKey) -> Result<String, Error> {
-        let mut token = self.signing_input()?;
+        let claims = self.claims.to_json();
+        if let Value::Object(m) = claims.clone() {
+            Claims::from_json(m).map_err(|e| Error::Sign(e.to_string()))?;
+        }
+        let h = self.header_json()?;
+        let c = json::to_canonical(&claims)?;
+        let mut token = String::with_capacity((h.len() + c.len()) * 4 / 3 + 100);
+        B64.encode_string(&h, &mut token);
+        token.push('.');
+        B64.encode_string(&c, &mut token);
         if token.len() + 87 > crate::limits::MAX_TOKEN_LEN {
             return Err(Error::Sign(format!(
                 "the token would exceed {} bytes",
