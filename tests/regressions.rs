@@ -1,8 +1,6 @@
-//! Minimal reproductions of bugs found by fuzzing and property testing. A test marked
-//! `` fails until its bug is fixed (ignored so the suite stays green);
-//! run them with `cargo test --test regressions -- --ignored`. When one passes, remove its
-//! `#[ignore]` and the filter in the fuzz target that names it: the test then stays as a
-//! guard against the bug coming back, like the tests here without `#[ignore]`.
+//! Minimal reproductions of bugs found by fuzzing and property testing, kept as guards
+//! against their return. A newly found bug gets a test here marked
+//! `#[ignore = "bug: …"]` until it is fixed; then the mark goes and the test stays.
 
 use cliauth::error::Part;
 use cliauth::limits::{MAX_CLAIM_STRING_LEN, MAX_JSON_DEPTH};
