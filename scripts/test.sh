@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or an old one: installs what the interop tests
-# need (Debian's secsipidx, openssl; Python's PyJWT and cryptography), then runs every
-# test of the workspace (unit, integration, interop, vectors, doc tests) and the quickstart.
+# need (Debian's secsipidx, openssl, valgrind, Kamailio with its secsipid module, SIPp;
+# Python's PyJWT and cryptography), then runs every test of the workspace (unit,
+# integration, interop, vectors, C API under valgrind/ASan, Kamailio, doc tests) and the
+# quickstart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-test-deps.sh
+bash scripts/install-kamailio-deps.sh
 
 cargo test --workspace --all-targets --all-features
 cargo test --workspace --doc --all-features
