@@ -58,6 +58,7 @@ impl IdentityHeader {
         }
         let mut out = Vec::new();
         let mut p = Parser {
+            src: body,
             s: body.as_bytes(),
             i: 0,
         };
@@ -187,10 +188,13 @@ fn is_token_char(b: u8) -> bool {
 }
 
 fn is_token_body(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'
+    crate::passport::jws::is_b64url_or_dot(b)
 }
 
 struct Parser<'a> {
+    /// The input, as text: positions the parser stops at are always ASCII delimiters, so
+    /// slices between them are on character boundaries.
+    src: &'a str,
     s: &'a [u8],
     i: usize,
 }
@@ -207,7 +211,7 @@ impl Parser<'_> {
     }
 
     fn text(&self, from: usize) -> String {
-        String::from_utf8_lossy(&self.s[from..self.i]).into_owned()
+        self.src.get(from..self.i).unwrap_or_default().to_owned()
     }
 
     fn value(&mut self) -> Result<IdentityHeader, Error> {

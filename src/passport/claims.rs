@@ -46,11 +46,11 @@ impl Party {
             )));
         }
         if let Some(v) = m.remove("tn") {
-            let s = claim_string(&format!("{name}.tn"), v)?;
+            let s = claim_string(format_args!("{name}.tn"), v)?;
             Tn::parse(&s).map_err(|e| Error::claims(format!("{name}.tn: {e}")))?;
             Ok(Party::Tn(s))
         } else if let Some(v) = m.remove("uri") {
-            Ok(Party::Uri(claim_string(&format!("{name}.uri"), v)?))
+            Ok(Party::Uri(claim_string(format_args!("{name}.uri"), v)?))
         } else {
             Err(Error::claims(format!("{name} must hold tn or uri")))
         }
@@ -103,7 +103,7 @@ impl Dest {
             };
             let strings = items
                 .into_iter()
-                .map(|i| claim_string(&format!("dest.{k}[]"), i))
+                .map(|i| claim_string(format_args!("dest.{k}[]"), i))
                 .collect::<Result<Vec<_>, _>>()?;
             match k.as_str() {
                 "tn" => {
@@ -223,7 +223,7 @@ impl Rcd {
         };
         let mut take = |k: &str| -> Result<Option<String>, Error> {
             m.remove(k)
-                .map(|v| claim_string(&format!("rcd.{k}"), v))
+                .map(|v| claim_string(format_args!("rcd.{k}"), v))
                 .transpose()
         };
         let nam = take("nam")?;
@@ -491,7 +491,8 @@ pub fn new_origid() -> String {
 }
 
 /// A claim that must be a non-empty string of bounded length.
-fn claim_string(name: &str, v: Value) -> Result<String, Error> {
+/// `name` is formatted only when there is an error to report.
+fn claim_string(name: impl std::fmt::Display, v: Value) -> Result<String, Error> {
     match v {
         Value::String(s) if s.is_empty() => Err(Error::claims(format!("{name} is empty"))),
         Value::String(s) if s.len() > MAX_CLAIM_STRING_LEN => Err(Error::claims(format!(
