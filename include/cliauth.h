@@ -292,6 +292,12 @@ typedef int (*cliauth_fetch_callback)(void *userdata,
 #define CLIAUTH_CERT_NO_TNAUTHLIST 38
 
 /**
+ * An ISUP compact token cannot be built losslessly, or cannot be decoded or rebuilt
+ * (`isup`, 438).
+ */
+#define CLIAUTH_ISUP 40
+
+/**
  * An error kind this build of the C API does not know (`unknown`, 438): the library is
  * newer than its C binding. The verdict's SIP code and reason are still exact.
  */
@@ -1050,6 +1056,48 @@ bool cliauth_identity_is_compact(const cliauth_identity *identity);
  * `identity` must be NULL or a handle not yet freed; its strings must not be used after.
  */
 void cliauth_identity_free(cliauth_identity *identity);
+
+/**
+ * Converts an Identity header value into the compact token for an IAM whose calling and
+ * called numbers are `calling` and `called`. The token is written to `buf` (`buf_len`
+ * bytes) and its length to `*out_len`; when `buf` is too small nothing is written,
+ * `*out_len` still receives the length, and `CLIAUTH_BUFFER_TOO_SMALL` is returned. The
+ * conversion is checked to be lossless: rebuilding the token at the far end reproduces the
+ * signed PASSporT byte for byte, or `CLIAUTH_ISUP` is returned. Token errors
+ * (`CLIAUTH_TOKEN_FORMAT`, `CLIAUTH_JSON`, …) are reported as such.
+ *
+ * # Safety
+ *
+ * `identity`, `calling` and `called` must be NUL-terminated strings; `buf` must be NULL or
+ * valid for writing `buf_len` bytes; `out_len` must be valid for writing.
+ */
+cliauth_result cliauth_isup_encode(const char *identity,
+                                   const char *calling,
+                                   const char *called,
+                                   uint8_t *buf,
+                                   size_t buf_len,
+                                   size_t *out_len);
+
+/**
+ * Rebuilds the Identity header value from a compact token (`token`, `token_len` bytes)
+ * received in an IAM whose calling and called numbers are `calling` and `called`. The
+ * value (NUL-terminated) goes to `buf` as with the signing functions: its length without
+ * the NUL to `*out_len`, `CLIAUTH_BUFFER_TOO_SMALL` when `buf` is too small. Verify the
+ * result with `cliauth_verifier_verify`. A malformed token is `CLIAUTH_ISUP`.
+ *
+ * # Safety
+ *
+ * `token` must point to `token_len` readable bytes; `calling` and `called` must be
+ * NUL-terminated strings; `buf` must be NULL or valid for writing `buf_len` bytes;
+ * `out_len` must be NULL or valid for writing.
+ */
+cliauth_result cliauth_isup_rebuild(const uint8_t *token,
+                                    size_t token_len,
+                                    const char *calling,
+                                    const char *called,
+                                    char *buf,
+                                    size_t buf_len,
+                                    size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -44,5 +44,8 @@ pub mod verdict;
 
 pub mod identity;
 
+/// ISUP/BICC carriage: compact token encode and Identity rebuild.
+pub mod isup;
+
 #[cfg(test)]
 mod tests;

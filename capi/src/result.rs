@@ -84,6 +84,9 @@ pub const CLIAUTH_CERT_MALFORMED: cliauth_result = 36;
 pub const CLIAUTH_CERT_PROFILE: cliauth_result = 37;
 /// The end-entity certificate has no usable TNAuthList (`cert_no_tnauthlist`, 437).
 pub const CLIAUTH_CERT_NO_TNAUTHLIST: cliauth_result = 38;
+/// An ISUP compact token cannot be built losslessly, or cannot be decoded or rebuilt
+/// (`isup`, 438).
+pub const CLIAUTH_ISUP: cliauth_result = 40;
 /// An error kind this build of the C API does not know (`unknown`, 438): the library is
 /// newer than its C binding. The verdict's SIP code and reason are still exact.
 pub const CLIAUTH_UNKNOWN_ERROR: cliauth_result = 99;
@@ -152,6 +155,7 @@ fn table() -> &'static [Info] {
         info(CLIAUTH_CERT_MALFORMED, c"cert_malformed", c"malformed certificate", 437),
         info(CLIAUTH_CERT_PROFILE, c"cert_profile", c"certificate violates the STI profile", 437),
         info(CLIAUTH_CERT_NO_TNAUTHLIST, c"cert_no_tnauthlist", c"certificate has no usable TNAuthList", 437),
+        info(CLIAUTH_ISUP, c"isup", c"ISUP compact token cannot be built, decoded or rebuilt", 438),
         info(CLIAUTH_UNKNOWN_ERROR, c"unknown", c"error unknown to this version of the C API", 438),
         info(CLIAUTH_NULL_PARAMETER, c"null_parameter", c"a required pointer argument is NULL", 0),
         info(CLIAUTH_PANIC, c"panic", c"internal error (panic) in libcliauth", 0),

@@ -11,6 +11,7 @@ use cliauth_core::{Attest, Signer, SigningKey};
 
 use crate::enums::*;
 use crate::identity::*;
+use crate::isup::*;
 use crate::result::*;
 use crate::signer::*;
 use crate::trust::*;
@@ -627,5 +628,97 @@ fn store_inserts_and_pinned_chains() {
         cliauth_verifier_free(verifier);
         cliauth_store_free(store);
         cliauth_trust_free(trust);
+    }
+}
+
+#[test]
+fn isup_encode_rebuild_round_trip() {
+    let (signer, verifier) = pair();
+    let identity = sign(signer, CLIAUTH_FORM_IDENTITY);
+    let id = CString::new(identity.clone()).unwrap();
+    let (calling, called) = (c"12155551212", c"12155551213");
+    let mut token = vec![0u8; CLIAUTH_MAX_ISUP_TOKEN_LEN];
+    let mut len = 0;
+    // SAFETY: valid strings, buffers and out pointers throughout.
+    unsafe {
+        // Too small a buffer: the length is reported, nothing written.
+        assert_eq!(
+            cliauth_isup_encode(
+                id.as_ptr(),
+                calling.as_ptr(),
+                called.as_ptr(),
+                token.as_mut_ptr(),
+                10,
+                &mut len
+            ),
+            CLIAUTH_BUFFER_TOO_SMALL
+        );
+        assert!(len > 10 && len <= 140, "{len}");
+        assert_eq!(
+            cliauth_isup_encode(
+                id.as_ptr(),
+                calling.as_ptr(),
+                called.as_ptr(),
+                token.as_mut_ptr(),
+                token.len(),
+                &mut len
+            ),
+            CLIAUTH_OK
+        );
+        let mut out = vec![0 as c_char; CLIAUTH_MAX_SIGNED_LEN];
+        let mut out_len = 0;
+        assert_eq!(
+            cliauth_isup_rebuild(
+                token.as_ptr(),
+                len,
+                calling.as_ptr(),
+                called.as_ptr(),
+                out.as_mut_ptr(),
+                out.len(),
+                &mut out_len
+            ),
+            CLIAUTH_OK
+        );
+        assert_eq!(text(out.as_ptr()).as_deref(), Some(identity.as_str()));
+        let (r, verdict) = verify(verifier, &CString::new(identity).unwrap(), NOW);
+        assert_eq!(r, CLIAUTH_OK);
+        cliauth_verdict_free(verdict);
+        // A truncated token and a malformed Identity are typed errors.
+        assert_eq!(
+            cliauth_isup_rebuild(
+                token.as_ptr(),
+                len - 5,
+                calling.as_ptr(),
+                called.as_ptr(),
+                out.as_mut_ptr(),
+                out.len(),
+                &mut out_len
+            ),
+            CLIAUTH_ISUP
+        );
+        assert_eq!(
+            cliauth_isup_encode(
+                c"x.y".as_ptr(),
+                calling.as_ptr(),
+                called.as_ptr(),
+                token.as_mut_ptr(),
+                token.len(),
+                &mut len
+            ),
+            CLIAUTH_TOKEN_FORMAT
+        );
+        assert_eq!(
+            cliauth_isup_encode(
+                null(),
+                calling.as_ptr(),
+                called.as_ptr(),
+                token.as_mut_ptr(),
+                token.len(),
+                &mut len
+            ),
+            CLIAUTH_NULL_PARAMETER
+        );
+        cliauth_signer_free(signer);
+        cliauth_verifier_free(verifier);
     }
 }
