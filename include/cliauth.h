@@ -39,6 +39,12 @@
 #define CLIAUTH_MAX_SIGNED_LEN 12288
 
 /**
+ * The largest compact token the library produces or accepts, in bytes: a buffer of this
+ * size always suffices for `cliauth_isup_encode`.
+ */
+#define CLIAUTH_MAX_ISUP_TOKEN_LEN 2048
+
+/**
  * One parsed Identity header value (RFC 8224 §4.1). May be read from several threads at
  * once; free it only when no thread uses it any more.
  */

@@ -15,7 +15,13 @@ use crate::result::{CLIAUTH_BUFFER_TOO_SMALL, CLIAUTH_ISUP, cliauth_result, from
 
 /// The largest compact token the library produces or accepts, in bytes: a buffer of this
 /// size always suffices for `cliauth_isup_encode`.
-pub const CLIAUTH_MAX_ISUP_TOKEN_LEN: usize = cliauth_core::isup::token::MAX_COMPACT_LEN;
+pub const CLIAUTH_MAX_ISUP_TOKEN_LEN: usize = 2048;
+
+#[cfg(test)]
+#[test]
+fn max_token_len_is_the_library_limit() {
+    assert_eq!(CLIAUTH_MAX_ISUP_TOKEN_LEN, cliauth_core::isup::token::MAX_COMPACT_LEN);
+}
 
 fn isup_error(e: &TokenError) -> cliauth_result {
     match e {
