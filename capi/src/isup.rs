@@ -20,7 +20,10 @@ pub const CLIAUTH_MAX_ISUP_TOKEN_LEN: usize = 2048;
 #[cfg(test)]
 #[test]
 fn max_token_len_is_the_library_limit() {
-    assert_eq!(CLIAUTH_MAX_ISUP_TOKEN_LEN, cliauth_core::isup::token::MAX_COMPACT_LEN);
+    assert_eq!(
+        CLIAUTH_MAX_ISUP_TOKEN_LEN,
+        cliauth_core::isup::token::MAX_COMPACT_LEN
+    );
 }
 
 fn isup_error(e: &TokenError) -> cliauth_result {
