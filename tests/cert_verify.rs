@@ -377,3 +377,142 @@ fn chain_limits() {
     assert_eq!(chain_error(&trust(&p), "").sip_code(), 437);
     assert_eq!(chain_error(&trust(&p), "junk").sip_code(), 437);
 }
+
+/// The failure modes again, on PKIs whose intermediate and end entity mark
+/// certificatePolicies critical: rustls-webpki refuses those, so every check here runs in
+/// the fallback validator (src/cert/fallback.rs), which must be as strict as webpki.
+#[test]
+fn critical_policies_chains_take_the_fallback_validator_and_stay_strict() {
+    let crit = |o: TestPkiOptions| {
+        pki(TestPkiOptions {
+            critical_policies: true,
+            ..o
+        })
+    };
+    let p = crit(TestPkiOptions::default());
+    let ee = &cliauth::cert::parse_chain(p.ee_pem.as_bytes()).unwrap()[0];
+    assert!(ee.extension("2.5.29.32").unwrap().critical);
+
+    // A correct chain verifies, with the SPC as authority.
+    let id = identity(&p, "12155551212", Attest::A);
+    let v = verify_with_chain(&p, &id, VerifierConfig::default()).unwrap();
+    assert_eq!(v.spc(), Some("1234"));
+    // Also through the store, and with a non-revoking CRL of each CA.
+    let mut t = trust(&p);
+    t.add_crls(p.ee_crl(false, NOW - 100, NOW + 3600).unwrap().as_bytes())
+        .unwrap();
+    t.add_crls(p.root_crl(false, NOW - 100, NOW + 3600).unwrap().as_bytes())
+        .unwrap();
+    let cred = Credential::validate(&t, p.chain_pem.as_bytes(), NOW).unwrap();
+    assert_eq!(cred.spc(), Some("1234"));
+    let store = CertStore::new(t);
+    store
+        .insert(X5U, p.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
+    assert!(store.get(X5U, NOW).is_some());
+
+    // Validity of the end entity.
+    let expired = crit(TestPkiOptions {
+        ee_validity: Some((NOW - 1000, NOW - 10)),
+        ..TestPkiOptions::default()
+    });
+    let e = chain_error(&trust(&expired), &expired.chain_pem);
+    assert_eq!((e.kind(), e.sip_code()), ("cert_expired", 437), "{e}");
+    let future = crit(TestPkiOptions {
+        ee_validity: Some((NOW + 100, NOW + 1000)),
+        ..TestPkiOptions::default()
+    });
+    let e = chain_error(&trust(&future), &future.chain_pem);
+    assert_eq!(e.kind(), "cert_not_yet_valid", "{e}");
+    // … and of the CAs (all three share the validity unless ee_validity is set).
+    let old = crit(TestPkiOptions {
+        not_before: NOW - 2000,
+        not_after: NOW - 1000,
+        ee_validity: Some((NOW - 2000, NOW + 1000)),
+        ..TestPkiOptions::default()
+    });
+    let e = chain_error(&trust(&old), &old.chain_pem);
+    assert_eq!(e.kind(), "cert_expired", "{e}");
+
+    // Another root, no root, no intermediate.
+    let other = crit(TestPkiOptions {
+        name: "other".into(),
+        ..TestPkiOptions::default()
+    });
+    assert_eq!(
+        chain_error(&trust(&other), &p.chain_pem).kind(),
+        "cert_untrusted"
+    );
+    assert_eq!(
+        chain_error(&TrustStore::new(), &p.chain_pem).kind(),
+        "cert_untrusted"
+    );
+    assert_eq!(chain_error(&trust(&p), &p.ee_pem).kind(), "cert_untrusted");
+    // Same names, other keys: the other PKI's intermediate does not sign our end entity.
+    let twin = crit(TestPkiOptions::default());
+    let mixed = format!("{}{}", p.ee_pem, twin.intermediate_pem);
+    let e = chain_error(&trust(&p), &mixed);
+    assert_eq!(e.sip_code(), 437);
+    assert!(
+        matches!(e.kind(), "cert_signature" | "cert_untrusted"),
+        "{e}"
+    );
+
+    // A broken end-entity signature.
+    let mut der = ee.der().to_vec();
+    let n = der.len();
+    der[n - 3] ^= 0x01;
+    let broken = format!(
+        "{}{}",
+        pem::encode(&pem::Pem::new("CERTIFICATE", der)),
+        p.intermediate_pem
+    );
+    let e = chain_error(&trust(&p), &broken);
+    assert_eq!((e.kind(), e.sip_code()), ("cert_signature", 437), "{e}");
+
+    // Revocation: of the end entity by the intermediate, of the intermediate by the root.
+    let mut t = trust(&p);
+    t.add_crls(p.ee_crl(true, NOW - 100, NOW + 3600).unwrap().as_bytes())
+        .unwrap();
+    assert_eq!(chain_error(&t, &p.chain_pem).kind(), "cert_revoked");
+    let mut t = trust(&p);
+    t.add_crls(p.root_crl(true, NOW - 100, NOW + 3600).unwrap().as_bytes())
+        .unwrap();
+    assert_eq!(chain_error(&t, &p.chain_pem).kind(), "cert_revoked");
+    // A CRL past its nextUpdate is not trusted to say "not revoked".
+    let mut t = trust(&p);
+    t.add_crls(p.ee_crl(false, NOW - 7200, NOW - 3600).unwrap().as_bytes())
+        .unwrap();
+    let e = chain_error(&t, &p.chain_pem);
+    assert_eq!((e.kind(), e.sip_code()), ("cert_invalid", 437), "{e}");
+    // A revoking CRL of a same-named CA with another key is not believed (bad signature).
+    let mut t = trust(&p);
+    t.add_crls(twin.ee_crl(true, NOW - 100, NOW + 3600).unwrap().as_bytes())
+        .unwrap();
+    let e = chain_error(&t, &p.chain_pem);
+    assert_eq!(e.kind(), "cert_signature", "{e}");
+
+    // A non-CA intermediate.
+    let not_ca = crit(TestPkiOptions {
+        intermediate_not_ca: true,
+        ..TestPkiOptions::default()
+    });
+    let e = chain_error(&trust(&not_ca), &not_ca.chain_pem);
+    assert_eq!((e.kind(), e.sip_code()), ("cert_invalid", 437), "{e}");
+
+    // A P-384 intermediate is fine.
+    let p384 = crit(TestPkiOptions {
+        intermediate_p384: true,
+        ..TestPkiOptions::default()
+    });
+    Credential::validate(&trust(&p384), p384.chain_pem.as_bytes(), NOW).unwrap();
+
+    // A critical extension nobody understands (policyConstraints) is still refused.
+    let unknown = crit(TestPkiOptions {
+        ee_unknown_critical: Some(vec![2, 5, 29, 36]),
+        ..TestPkiOptions::default()
+    });
+    let e = chain_error(&trust(&unknown), &unknown.chain_pem);
+    assert_eq!((e.kind(), e.sip_code()), ("cert_invalid", 437), "{e}");
+    assert!(e.to_string().contains("2.5.29.36"), "{e}");
+}

@@ -7,7 +7,8 @@
 //! itself must be ECDSA P-256, since a PASSporT is ES256 only. On top of webpki this module
 //! checks what it leaves out: every CA certificate in the path that carries a keyUsage
 //! extension must allow keyCertSign; the end-entity's keyUsage, when present, must allow
-//! digitalSignature.
+//! digitalSignature. Chains webpki refuses only for a critical certificatePolicies, NULL
+//! ECDSA parameters or a P-521 key go through the fallback validator (`fallback.rs`).
 
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use webpki::{
@@ -49,6 +50,9 @@ pub(crate) fn is_pem(input: &[u8]) -> bool {
 pub struct TrustStore {
     anchors: Vec<TrustAnchor<'static>>,
     crls: Vec<CertRevocationList<'static>>,
+    /// The same anchors and CRLs as DER, for the fallback validator.
+    anchor_ders: Vec<Vec<u8>>,
+    crl_ders: Vec<Vec<u8>>,
 }
 
 impl TrustStore {
@@ -66,6 +70,7 @@ impl TrustStore {
             let ta = webpki::anchor_from_trusted_cert(&cd)
                 .map_err(|e| Error::cert(CertProblem::Malformed, format!("trust anchor: {e}")))?;
             self.anchors.push(ta.to_owned());
+            self.anchor_ders.push(cert.der().to_vec());
         }
         Ok(certs.len())
     }
@@ -99,6 +104,7 @@ impl TrustStore {
             let crl = OwnedCertRevocationList::from_der(der)
                 .map_err(|e| Error::cert(CertProblem::Malformed, format!("CRL: {e}")))?;
             self.crls.push(CertRevocationList::Owned(crl));
+            self.crl_ders.push(der.clone());
         }
         Ok(ders.len())
     }
@@ -128,7 +134,11 @@ impl TrustStore {
             ));
         }
         let ee_cd = CertificateDer::from(*ee_der);
-        let ee = EndEntityCert::try_from(&ee_cd).map_err(map_webpki)?;
+        let ee = match EndEntityCert::try_from(&ee_cd) {
+            Ok(ee) => ee,
+            Err(e) if wants_fallback(&e) => return self.validate_fallback(chain, now, e),
+            Err(e) => return Err(map_webpki(e)),
+        };
         let intermediates: Vec<CertificateDer<'_>> =
             rest.iter().map(|d| CertificateDer::from(*d)).collect();
         let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64));
@@ -145,17 +155,19 @@ impl TrustStore {
                     .build(),
             )
         };
-        let path = ee
-            .verify_for_usage(
-                CHAIN_ALGS,
-                &self.anchors,
-                &intermediates,
-                time,
-                AnyEku,
-                revocation,
-                None,
-            )
-            .map_err(map_webpki)?;
+        let path = match ee.verify_for_usage(
+            CHAIN_ALGS,
+            &self.anchors,
+            &intermediates,
+            time,
+            AnyEku,
+            revocation,
+            None,
+        ) {
+            Ok(path) => path,
+            Err(e) if wants_fallback(&e) => return self.validate_fallback(chain, now, e),
+            Err(e) => return Err(map_webpki(e)),
+        };
 
         // What webpki leaves to us: key usage, and the earliest expiry in the path.
         let mut not_after = i64::MAX;
@@ -187,6 +199,44 @@ impl TrustStore {
         }
         Ok(ValidPath { key, not_after })
     }
+}
+
+impl TrustStore {
+    /// Runs the fallback validator on a chain webpki refused with `refusal`; when the
+    /// fallback finds no path either, webpki's "unknown issuer" stands.
+    fn validate_fallback(
+        &self,
+        chain: &[&[u8]],
+        now: i64,
+        refusal: webpki::Error,
+    ) -> Result<ValidPath, Error> {
+        let inputs = super::fallback::Inputs {
+            anchors: &self.anchor_ders,
+            crls: &self.crl_ders,
+        };
+        super::fallback::validate(&inputs, chain, now).map_err(|e| match e {
+            Error::Cert {
+                problem: CertProblem::Untrusted,
+                ..
+            } if matches!(refusal, webpki::Error::UnknownIssuer) => map_webpki(refusal),
+            e => e,
+        })
+    }
+}
+
+/// Whether webpki refused for a reason the fallback validator handles (see
+/// [`super::fallback`]): a critical extension it does not know, a signature algorithm or
+/// key it does not support, or no issuer (a P-521 anchor looks like that).
+fn wants_fallback(e: &webpki::Error) -> bool {
+    use webpki::Error as W;
+    matches!(
+        e,
+        W::UnsupportedCriticalExtension
+            | W::UnsupportedSignatureAlgorithmContext(_)
+            | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+            | W::UnsupportedCrlSignatureAlgorithmContext(_)
+            | W::UnknownIssuer
+    )
 }
 
 /// The outcome of a successful chain validation.

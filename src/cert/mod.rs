@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod constraints;
 pub mod error;
+mod fallback;
 pub mod sticert;
 pub mod store;
 #[cfg(feature = "testpki")]

@@ -47,6 +47,12 @@ pub struct TestPkiOptions {
     pub crl_url: String,
     /// Common-name prefix for the CAs (to tell PKIs apart).
     pub name: String,
+    /// Give the intermediate a certificatePolicies extension too, and mark it critical in
+    /// the intermediate and the end entity (as some deployed STI-CAs do).
+    pub critical_policies: bool,
+    /// Add to the end entity a critical extension with this OID (an empty SEQUENCE) that
+    /// no validator understands.
+    pub ee_unknown_critical: Option<Vec<u64>>,
 }
 
 impl Default for TestPkiOptions {
@@ -64,6 +70,8 @@ impl Default for TestPkiOptions {
             claim_constraints: None,
             crl_url: "https://crl.example.net/sti.crl".into(),
             name: "cliauth test".into(),
+            critical_policies: false,
+            ee_unknown_critical: None,
         }
     }
 }
@@ -141,6 +149,14 @@ fn policies_der(oid: &[u64]) -> Vec<u8> {
     })
 }
 
+/// A certificatePolicies extension naming the STI policy.
+fn policies(critical: bool) -> CustomExtension {
+    let mut ext =
+        CustomExtension::from_oid_content(OID_CERT_POLICIES, policies_der(STI_POLICY_OID));
+    ext.set_criticality(critical);
+    ext
+}
+
 impl TestPki {
     /// Generates a PKI as `opts` describe.
     pub fn generate(opts: &TestPkiOptions) -> Result<TestPki, Error> {
@@ -159,6 +175,9 @@ impl TestPki {
         if opts.intermediate_not_ca {
             int_params.is_ca = IsCa::ExplicitNoCa;
             int_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        }
+        if opts.critical_policies {
+            int_params.custom_extensions.push(policies(true));
         }
         let intermediate_serial = int_params
             .serial_number
@@ -192,10 +211,12 @@ impl TestPki {
         ee.crl_distribution_points = vec![CrlDistributionPoint {
             uris: vec![opts.crl_url.clone()],
         }];
-        ee.custom_extensions.push(CustomExtension::from_oid_content(
-            OID_CERT_POLICIES,
-            policies_der(STI_POLICY_OID),
-        ));
+        ee.custom_extensions.push(policies(opts.critical_policies));
+        if let Some(oid) = &opts.ee_unknown_critical {
+            let mut ext = CustomExtension::from_oid_content(oid, vec![0x30, 0x00]);
+            ext.set_criticality(true);
+            ee.custom_extensions.push(ext);
+        }
         if !opts.no_tnauthlist {
             let mut entries = Vec::new();
             if let Some(spc) = &opts.spc {
