@@ -12,7 +12,7 @@ use cliauth::isup::number::{
     AddressDigits, CalledPartyNumber, CallingPartyNumber, NatureOfAddress, NumberError,
     NumberMapping, NumberingPlan, Presentation, Screening,
 };
-use cliauth::isup::token::{CompactToken, ConvertOptions, TokenError};
+use cliauth::isup::token::{ClaimsPart, CompactToken, ConvertOptions, HeaderPart, TokenError};
 use cliauth::passport::jws::B64;
 use cliauth::{
     Attest, Call, Claims, Dest, Party, Ppt, Rcd, Signer, SigningKey, Verifier, VerifyingKey,
@@ -192,10 +192,9 @@ fn x5u_up_to_255_fits_one_message_plus_one_sgm() {
     for len in [40, 100, 150, 200, 255] {
         let (s, v, _) = keys(&x5u(len));
         let gw = Gateway::default();
+        // div-o carries a whole second PASSporT; signed by the same signer, its nested
+        // token inherits the outer x5u (see div_o_nests_… for other signers).
         for (name, signed) in tokens_for_every_ppt(&s) {
-            if name == "div-o" {
-                continue; // carries a whole second PASSporT: see div_o_nests_…
-            }
             let mut m = intl_iam("12155551212", "12155551213");
             let out = gw.outgoing(&mut m, &signed.identity()).unwrap();
             let (iam, sgm) = (&out.encoded.iam, out.encoded.sgm.as_deref());
@@ -210,12 +209,37 @@ fn x5u_up_to_255_fits_one_message_plus_one_sgm() {
 #[test]
 fn div_o_nests_the_original_passport() {
     // div-o embeds a whole PASSporT (~400 base64 characters); it travels as a nested
-    // compact token. With two 255-character URLs it cannot fit IAM + SGM: a typed error.
+    // compact token. When the original was signed under the same x5u, the nested header
+    // inherits it; under another x5u both URLs travel, and two 255-character URLs cannot
+    // fit IAM + SGM: a typed error, never a truncated token.
     let call = Call::new("12155551212", "12155551213");
     let mut fits = Vec::new();
-    for len in [40, 80, 120, 160, 255] {
-        let (s, v, _) = keys(&x5u(len));
-        let (_, div_o) = tokens_for_every_ppt(&s).remove(2);
+    for (outer_len, inner_len) in [
+        (40, 40),
+        (160, 160),
+        (255, 255),
+        (40, 60),
+        (80, 80),
+        (120, 120),
+        (200, 200),
+        (100, 101),
+        (150, 151),
+        (200, 201),
+        (255, 254),
+    ] {
+        let (s, v, _) = keys(&x5u(outer_len));
+        let (original, _, _) = keys(&x5u(inner_len));
+        let shaken = original
+            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
+            .unwrap();
+        let mut claims = Claims::new(
+            Party::Tn("12155551212".into()),
+            Dest::tns(["12155551213"]),
+            NOW,
+        );
+        claims.div = Some(Party::Tn("12155559999".into()));
+        claims.opt = Some(shaken.token.clone());
+        let div_o = s.sign(Some(Ppt::DivO), &claims).unwrap();
         let compact =
             CompactToken::from_identity(&div_o.identity(), &call, &ConvertOptions::default())
                 .unwrap();
@@ -223,6 +247,20 @@ fn div_o_nests_the_original_passport() {
             compact.token.rebuild(&call).unwrap().identity,
             div_o.identity()
         );
+        // The nested token's header: inherited exactly when the URLs are equal.
+        let ClaimsPart::Rebuilt(c) = &compact.token.value.claims else {
+            panic!("claims rebuilt")
+        };
+        let inner = CompactToken::decode(c.opt.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            matches!(inner.value.header, HeaderPart::Inherited(_)),
+            outer_len == inner_len,
+            "{outer_len}/{inner_len}"
+        );
+        // Alone, an inherited header cannot be rebuilt (no outer x5u).
+        if outer_len == inner_len {
+            assert!(inner.rebuild(&call).is_err());
+        }
         let gw = Gateway::default();
         let mut m = intl_iam("12155551212", "12155551213");
         match gw.outgoing(&mut m, &div_o.identity()) {
@@ -232,7 +270,7 @@ fn div_o_nests_the_original_passport() {
                     .unwrap();
                 assert!(matches!(inc.outcome, Outcome::Passed(_)));
                 assert_eq!(inc.identity.unwrap(), div_o.identity());
-                fits.push(len);
+                fits.push((outer_len, inner_len));
             }
             Err(e) => assert!(
                 matches!(
@@ -245,11 +283,24 @@ fn div_o_nests_the_original_passport() {
             ),
         }
         println!(
-            "div-o, x5u {len}: compact token {} octets",
+            "div-o, x5u {outer_len}/{inner_len}: compact token {} octets",
             compact.token.len()
         );
     }
-    assert!(fits.contains(&40) && !fits.contains(&255), "{fits:?}");
+    assert_eq!(
+        fits,
+        [
+            (40, 40),
+            (160, 160),
+            (255, 255),
+            (40, 60),
+            (80, 80),
+            (120, 120),
+            (200, 200),
+            (100, 101),
+            (150, 151)
+        ]
+    );
 }
 
 #[test]

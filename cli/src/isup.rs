@@ -280,6 +280,13 @@ fn describe(t: &CompactToken) -> serde_json::Value {
             "other": h.other.as_ref().map(ToString::to_string),
         }),
         HeaderPart::Verbatim(b) => json!({"verbatim": String::from_utf8_lossy(b)}),
+        HeaderPart::Inherited(h) => json!({
+            "rebuilt": true,
+            "x5u_inherited": true,
+            "ppt": h.ppt.map(|p| format!("{p:?}").to_lowercase()),
+            "typ_absent": h.typ_absent,
+            "other": h.other.as_ref().map(ToString::to_string),
+        }),
         _ => json!({"extension": true}),
     };
     let claims = match &v.claims {

@@ -9,7 +9,8 @@
 //! when the IAM's Calling and Called Party Numbers map ([`super::number::NumberMapping`])
 //! to exactly the token's `{"tn":"…"}` and `{"tn":["…"]}`; otherwise they are carried
 //! explicitly. The `opt` claim of a `div-o` PASSporT (a whole second PASSporT) travels as
-//! a nested compact token whose `orig` and `dest` default to the outer token's. Every
+//! a nested compact token whose `orig` and `dest` default to the outer token's, and whose
+//! header, when it names the same `x5u`, inherits the outer one (`InheritedHeader`). Every
 //! further claim (`div`, `rcd`, `crn`, `rcdi`, `mky`, unknown extras, and an `opt` that
 //! does not compact) travels as one canonical JSON object
 //! ([`crate::passport::json::to_canonical`]); so do unknown JOSE header members. A header
@@ -149,6 +150,26 @@ pub enum HeaderPart {
     Rebuilt(RebuiltHeader),
     /// `verbatim OCTET STRING (SIZE (1..2048))`: the header JSON exactly as signed.
     Verbatim(#[rasn(size("1..=2048"))] OctetString),
+    /// `inherited InheritedHeader` (extension addition): only in the nested `opt` token of
+    /// a `div-o` PASSporT, a rebuilt header whose `x5u` is the outer token's.
+    #[rasn(extension_addition)]
+    Inherited(InheritedHeader),
+}
+
+/// `InheritedHeader`: a [`RebuiltHeader`] without `x5u`, which is the outer token's.
+#[derive(AsnType, Encode, Decode, Debug, Clone, PartialEq, Eq)]
+#[rasn(automatic_tags)]
+#[non_exhaustive]
+pub struct InheritedHeader {
+    /// `ppt WirePpt OPTIONAL`: absent for a base PASSporT.
+    pub ppt: Option<WirePpt>,
+    /// `typAbsent BOOLEAN DEFAULT FALSE`: the header has no `typ` member.
+    #[rasn(default)]
+    pub typ_absent: bool,
+    /// `other UTF8String (SIZE (1..2048)) OPTIONAL`: further header members, as a
+    /// canonical JSON object.
+    #[rasn(size("1..=2048"))]
+    pub other: Option<Utf8String>,
 }
 
 /// `RebuiltHeader`: what the far end needs to write the header.
@@ -413,21 +434,21 @@ impl CompactToken {
             .into());
         }
         let dropped_params = h.params.iter().map(|(k, _)| k.clone()).collect();
-        let token = Self::from_parsed(&h.token, parsed, call, opts, true)?;
+        let token = Self::from_parsed(&h.token, parsed, call, opts, Nesting::Outer)?;
         Ok(Converted {
             token,
             dropped_params,
         })
     }
 
-    /// Builds the compact form of a parsed token; `nest` allows compacting an `opt`
-    /// claim (one level only).
+    /// Builds the compact form of a parsed token: an outer token may compact its `opt`
+    /// claim (one level only); a nested one may inherit the outer token's `x5u`.
     fn from_parsed(
         token: &str,
         parsed: ParsedToken,
         call: &Call<'_>,
         opts: &ConvertOptions,
-        nest: bool,
+        nesting: Nesting<'_>,
     ) -> Result<CompactToken, TokenError> {
         let ParsedToken {
             signature,
@@ -437,9 +458,32 @@ impl CompactToken {
             claims_map,
             ..
         } = parsed;
+        let outer_x5u = match nesting {
+            Nesting::Inner { outer_x5u } => Some(outer_x5u),
+            Nesting::Outer => None,
+        };
         let header = match rebuilt_header(header_map) {
-            Some(h) if header_bytes(&h)? == header_json => HeaderPart::Rebuilt(h),
+            Some(h) if header_bytes(&h)? == header_json => match outer_x5u {
+                Some(x5u) if ia5(&h.x5u) == x5u => HeaderPart::Inherited(InheritedHeader {
+                    ppt: h.ppt,
+                    typ_absent: h.typ_absent,
+                    other: h.other,
+                }),
+                _ => HeaderPart::Rebuilt(h),
+            },
             _ => HeaderPart::Verbatim(verbatim(&header_json, "header", opts)?),
+        };
+        // This token's x5u: what a nested opt token may inherit.
+        let own_x5u = match (&header, outer_x5u) {
+            (HeaderPart::Rebuilt(h), _) => Some(h.x5u.to_string()),
+            (HeaderPart::Verbatim(b), _) => verbatim_header_info(b).ok().map(|(x5u, _)| x5u),
+            (_, outer) => outer.map(str::to_owned),
+        };
+        let nest = match nesting {
+            Nesting::Outer => own_x5u
+                .as_deref()
+                .map(|x5u| Nesting::Inner { outer_x5u: x5u }),
+            Nesting::Inner { .. } => None,
         };
         let numbers = if opts.explicit_numbers {
             Call::default()
@@ -447,7 +491,9 @@ impl CompactToken {
             *call
         };
         let claims = match rebuilt_claims(claims_map, &numbers, opts, nest) {
-            Some(c) if claims_bytes(&c, &numbers)? == claims_json => ClaimsPart::Rebuilt(c),
+            Some(c) if claims_bytes(&c, &numbers, own_x5u.as_deref())? == claims_json => {
+                ClaimsPart::Rebuilt(c)
+            }
             _ => ClaimsPart::Verbatim(verbatim(&claims_json, "claims", opts)?),
         };
         let value = CompactPassport {
@@ -466,7 +512,7 @@ impl CompactToken {
         }
         // The guarantee: what we hand out decodes and rebuilds the received token exactly.
         let back = CompactToken::decode(&bytes)?;
-        let rebuilt = back.rebuild(call)?;
+        let rebuilt = back.rebuild_in(call, outer_x5u)?;
         if rebuilt.token != token {
             return Err(TokenError::NotLossless(
                 "the compact token does not rebuild the original".into(),
@@ -475,8 +521,9 @@ impl CompactToken {
         Ok(CompactToken { value, bytes })
     }
 
-    /// Decodes a compact token (UPER), checking the size limit, trailing octets and the
-    /// version. The content is checked when it is rebuilt.
+    /// Decodes a compact token (UPER), checking the size limit, trailing octets, the
+    /// version and that `iat` fits an `i64`. The rest of the content is checked when it
+    /// is rebuilt.
     pub fn decode(bytes: &[u8]) -> Result<CompactToken, TokenError> {
         if bytes.len() > MAX_COMPACT_LEN {
             return Err(TokenError::TooLong {
@@ -491,6 +538,14 @@ impl CompactToken {
         }
         if value.version != TOKEN_VERSION {
             return Err(TokenError::Version(i64::from(value.version)));
+        }
+        // `iat` is an `i64` in the SIP form. A larger one could never be rebuilt, and rasn
+        // could not even re-encode one beyond `i128`: refused here, so that every decoded
+        // token re-encodes to the octets received.
+        if let ClaimsPart::Rebuilt(c) = &value.claims
+            && i64::try_from(&c.iat).is_err()
+        {
+            return Err(TokenError::Invalid("iat out of range".into()));
         }
         Ok(CompactToken {
             value,
@@ -512,16 +567,34 @@ impl CompactToken {
     /// `dest` from `call` (the IAM's numbers mapped to telephone numbers) where the compact
     /// token leaves them out.
     pub fn rebuild(&self, call: &Call<'_>) -> Result<SipForm, TokenError> {
+        self.rebuild_in(call, None)
+    }
+
+    /// [`rebuild`](Self::rebuild) for a token nested in one whose `x5u` is `outer_x5u`.
+    fn rebuild_in(&self, call: &Call<'_>, outer_x5u: Option<&str>) -> Result<SipForm, TokenError> {
         let v = &self.value;
         let (header_json, x5u, ppt) = match &v.header {
-            HeaderPart::Rebuilt(h) => (header_bytes(h)?, h.x5u.to_string(), h.ppt.map(Ppt::from)),
+            HeaderPart::Rebuilt(h) => {
+                // The same check as for a verbatim header (`Header::from_json`): the x5u
+                // goes into the Identity header's `info` as it is, so a control character
+                // (CR LF) or a `>` must never reach the SIP side.
+                crate::passport::header::check_url(ia5(&h.x5u)).map_err(crate::Error::Header)?;
+                (header_bytes(h)?, h.x5u.to_string(), h.ppt.map(Ppt::from))
+            }
             HeaderPart::Verbatim(b) => {
                 let (x5u, ppt) = verbatim_header_info(b)?;
                 (b.to_vec(), x5u, ppt)
             }
+            HeaderPart::Inherited(h) => {
+                let x5u = outer_x5u.ok_or_else(|| {
+                    TokenError::Invalid("an inherited header outside a nested opt token".into())
+                })?;
+                let json = header_json(h.ppt, h.typ_absent, x5u, &h.other)?;
+                (json, x5u.to_owned(), h.ppt.map(Ppt::from))
+            }
         };
         let claims_json = match &v.claims {
-            ClaimsPart::Rebuilt(c) => claims_bytes(c, call)?,
+            ClaimsPart::Rebuilt(c) => claims_bytes(c, call, Some(&x5u))?,
             ClaimsPart::Verbatim(b) => b.to_vec(),
         };
         let mut token =
@@ -596,12 +669,12 @@ fn rebuilt_claims(
     mut m: Map<String, Value>,
     call: &Call<'_>,
     opts: &ConvertOptions,
-    nest: bool,
+    nest: Option<Nesting<'_>>,
 ) -> Option<RebuiltClaims> {
     let opt = match (nest, m.get("opt")) {
-        (true, Some(Value::String(t))) => {
+        (Some(nesting), Some(Value::String(t))) => {
             let inner = inner_call(m.get("orig"), m.get("dest"));
-            compact_opt(t, &inner.0, &inner.1, opts)
+            compact_opt(t, &inner.0, &inner.1, opts, nesting)
         }
         _ => None,
     };
@@ -693,6 +766,15 @@ fn rebuilt_claims(
     })
 }
 
+/// Where a token being compacted sits.
+#[derive(Clone, Copy, Debug)]
+enum Nesting<'a> {
+    /// A token of its own (it may carry a nested `opt` token).
+    Outer,
+    /// The `opt` token inside a `div-o` token whose `x5u` is `outer_x5u`.
+    Inner { outer_x5u: &'a str },
+}
+
 /// The numbers a nested `opt` token is rebuilt with: the outer token's `orig` telephone
 /// number and its `dest` when that is a single telephone number.
 fn inner_call(orig: Option<&Value>, dest: Option<&Value>) -> (Option<String>, Option<String>) {
@@ -714,13 +796,14 @@ fn compact_opt(
     orig: &Option<String>,
     dest: &Option<String>,
     opts: &ConvertOptions,
+    nesting: Nesting<'_>,
 ) -> Option<OctetString> {
     let parsed = ParsedToken::parse(token).ok()?;
     let call = Call {
         orig: orig.as_deref(),
         dest: dest.as_deref(),
     };
-    let inner = CompactToken::from_parsed(token, parsed, &call, opts, false).ok()?;
+    let inner = CompactToken::from_parsed(token, parsed, &call, opts, nesting).ok()?;
     (inner.bytes.len() <= 1024).then(|| OctetString::from(inner.bytes))
 }
 
@@ -823,7 +906,7 @@ fn fast_convert(identity: &str, call: &Call<'_>, opts: &ConvertOptions) -> Optio
     };
     // The rebuild check: both parts, byte for byte (the signature is copied as is).
     if header_bytes(&header).ok()? != header_json
-        || claims_bytes(&claims, &numbers).ok()? != claims_json
+        || claims_bytes(&claims, &numbers, None).ok()? != claims_json
     {
         return None;
     }
@@ -1162,22 +1245,37 @@ fn parse_other(
 
 /// The deterministic header JSON of a rebuilt header.
 fn header_bytes(h: &RebuiltHeader) -> Result<Vec<u8>, TokenError> {
-    let other = parse_other(&h.other, Part::Header, &HEADER_KEYS)?;
+    header_json(h.ppt, h.typ_absent, ia5(&h.x5u), &h.other)
+}
+
+/// The deterministic header JSON from its parts.
+fn header_json(
+    ppt: Option<WirePpt>,
+    typ_absent: bool,
+    x5u: &str,
+    other: &Option<Utf8String>,
+) -> Result<Vec<u8>, TokenError> {
+    let other = parse_other(other, Part::Header, &HEADER_KEYS)?;
     let mut members: Vec<(&str, Frag<'_>)> = Vec::with_capacity(4 + other.len());
     members.push(("alg", Frag::Str(crate::passport::header::ALG_ES256)));
-    if !h.typ_absent {
+    if !typ_absent {
         members.push(("typ", Frag::Str(crate::passport::header::TYP_PASSPORT)));
     }
-    if let Some(p) = h.ppt {
+    if let Some(p) = ppt {
         members.push(("ppt", Frag::Str(Ppt::from(p).as_str())));
     }
-    members.push(("x5u", Frag::Str(ia5(&h.x5u))));
+    members.push(("x5u", Frag::Str(x5u)));
     push_other(&mut members, &other)?;
     Ok(write_object(members))
 }
 
-/// The deterministic claims JSON of rebuilt claims, with the call's numbers.
-fn claims_bytes(c: &RebuiltClaims, call: &Call<'_>) -> Result<Vec<u8>, TokenError> {
+/// The deterministic claims JSON of rebuilt claims, with the call's numbers; `x5u` is
+/// the token's own, which a nested `opt` token may inherit.
+fn claims_bytes(
+    c: &RebuiltClaims,
+    call: &Call<'_>,
+    x5u: Option<&str>,
+) -> Result<Vec<u8>, TokenError> {
     let other = parse_other(&c.other, Part::Claims, &CLAIM_KEYS)?;
     let mut members: Vec<(&str, Frag<'_>)> = Vec::with_capacity(7 + other.len());
     let iat = i64::try_from(&c.iat)
@@ -1249,7 +1347,7 @@ fn claims_bytes(c: &RebuiltClaims, call: &Call<'_>) -> Result<Vec<u8>, TokenErro
             orig: orig_tn,
             dest: dest_tn,
         };
-        opt = inner.rebuild(&call)?.token;
+        opt = inner.rebuild_in(&call, x5u)?.token;
         members.push(("opt", Frag::Str(&opt)));
     }
     push_other(&mut members, &other)?;
