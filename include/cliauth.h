@@ -558,6 +558,32 @@ cliauth_result cliauth_signer_sign(const cliauth_signer *signer,
                                    size_t *out_len);
 
 /**
+ * Signs a PASSporT whose claims the caller gives as one JSON object, and writes it in
+ * `form` into `buf`: the way to every claim the typed functions do not cover — `div-o`
+ * with its `opt` (the original PASSporT), the whole `rcd` object (`nam`, `apn`, `icn`,
+ * `jcd`, `jcl`), `crn`, `rcdi`, `mky`, URIs in `orig`/`dest`, and extra claims, e.g.
+ * `{"dest":{"tn":["12155551213"]},"div":{"tn":"12155559999"},"iat":1700000000,"opt":"<token>","orig":{"tn":"12155551212"}}`.
+ *
+ * `ppt`: `CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV`, `_DIV_O` or `_RCD`. The JSON is read with
+ * the same strict rules and limits as a received token (no duplicate members, integer
+ * `iat`, depth ≤ 16); the signed token carries it as deterministic JSON. Output and errors
+ * as for `cliauth_signer_sign_shaken`; `CLIAUTH_JSON`, `CLIAUTH_DUPLICATE_MEMBER`,
+ * `CLIAUTH_CLAIMS`, `CLIAUTH_TN` or `CLIAUTH_LIMIT` for bad JSON or claims, `CLIAUTH_SIGN` when a claim the extension
+ * requires is missing.
+ *
+ * # Safety
+ *
+ * As for `cliauth_signer_sign_shaken`; `claims_json` must be a NUL-terminated string.
+ */
+cliauth_result cliauth_signer_sign_json(const cliauth_signer *signer,
+                                        cliauth_ppt ppt,
+                                        const char *claims_json,
+                                        cliauth_form form,
+                                        char *buf,
+                                        size_t buf_len,
+                                        size_t *out_len);
+
+/**
  * Creates an empty trust: nothing validates until an anchor is added. On success
  * `*trust_out` is a new trust to release with `cliauth_trust_free`.
  *
@@ -788,6 +814,31 @@ cliauth_result cliauth_verifier_verify(const cliauth_verifier *verifier,
                                        const char *dest,
                                        int64_t now,
                                        cliauth_verdict **verdict_out);
+
+/**
+ * Verifies a compact-form Identity header value (`..signature;info=<…>;alg=ES256;ppt=…`,
+ * RFC 8224 §7), whose header and claims the caller rebuilt from the signalling: `ppt` is
+ * the extension (`CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV`, `_DIV_O` or `_RCD`), the header's
+ * `x5u` is the value's `info` parameter, and `claims_json` is the claims object (e.g.
+ * `{"attest":"A","dest":{"tn":["12155551213"]},"iat":1700000000,"orig":{"tn":"12155551212"},"origid":"…"}`),
+ * read with the same strict JSON rules and limits as a received token. The PASSporT is
+ * rebuilt as deterministic JSON and its signature checked. A full-form value is verified
+ * as by `cliauth_verifier_verify` (the claims are then ignored). `orig`, `dest`, `now`,
+ * the verdict and the result are as for `cliauth_verifier_verify`; bad `claims_json` gives
+ * a verdict with its error (e.g. `CLIAUTH_JSON`, `CLIAUTH_CLAIMS`, `CLIAUTH_LIMIT`).
+ *
+ * # Safety
+ *
+ * As for `cliauth_verifier_verify`; `claims_json` must be a NUL-terminated string.
+ */
+cliauth_result cliauth_verifier_verify_compact(const cliauth_verifier *verifier,
+                                               const char *identity,
+                                               cliauth_ppt ppt,
+                                               const char *claims_json,
+                                               const char *orig,
+                                               const char *dest,
+                                               int64_t now,
+                                               cliauth_verdict **verdict_out);
 
 /**
  * Releases a verifier. NULL is a no-op. Its store, if any, lives on while other

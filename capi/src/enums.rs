@@ -64,6 +64,18 @@ pub(crate) fn attest_to_c(a: Option<Attest>) -> cliauth_attest {
     }
 }
 
+/// The PASSporT extension of a `cliauth_ppt`; `None` for unknown values.
+pub(crate) fn ppt_from_c(p: cliauth_ppt) -> Option<Option<Ppt>> {
+    match p {
+        CLIAUTH_PPT_BASE => Some(None),
+        CLIAUTH_PPT_SHAKEN => Some(Some(Ppt::Shaken)),
+        CLIAUTH_PPT_DIV => Some(Some(Ppt::Div)),
+        CLIAUTH_PPT_RCD => Some(Some(Ppt::Rcd)),
+        CLIAUTH_PPT_DIV_O => Some(Some(Ppt::DivO)),
+        _ => None,
+    }
+}
+
 pub(crate) fn ppt_to_c(p: Option<Ppt>) -> cliauth_ppt {
     match p {
         None => CLIAUTH_PPT_BASE,

@@ -253,6 +253,55 @@ pub unsafe extern "C" fn cliauth_signer_sign(
     })
 }
 
+/// Signs a PASSporT whose claims the caller gives as one JSON object, and writes it in
+/// `form` into `buf`: the way to every claim the typed functions do not cover — `div-o`
+/// with its `opt` (the original PASSporT), the whole `rcd` object (`nam`, `apn`, `icn`,
+/// `jcd`, `jcl`), `crn`, `rcdi`, `mky`, URIs in `orig`/`dest`, and extra claims, e.g.
+/// `{"dest":{"tn":["12155551213"]},"div":{"tn":"12155559999"},"iat":1700000000,"opt":"<token>","orig":{"tn":"12155551212"}}`.
+///
+/// `ppt`: `CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV`, `_DIV_O` or `_RCD`. The JSON is read with
+/// the same strict rules and limits as a received token (no duplicate members, integer
+/// `iat`, depth ≤ 16); the signed token carries it as deterministic JSON. Output and errors
+/// as for `cliauth_signer_sign_shaken`; `CLIAUTH_JSON`, `CLIAUTH_DUPLICATE_MEMBER`,
+/// `CLIAUTH_CLAIMS`, `CLIAUTH_TN` or `CLIAUTH_LIMIT` for bad JSON or claims, `CLIAUTH_SIGN` when a claim the extension
+/// requires is missing.
+///
+/// # Safety
+///
+/// As for `cliauth_signer_sign_shaken`; `claims_json` must be a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_signer_sign_json(
+    signer: *const cliauth_signer,
+    ppt: cliauth_ppt,
+    claims_json: *const c_char,
+    form: cliauth_form,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> cliauth_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers are valid as documented.
+        let (signer, claims_json) = unsafe { (borrow(signer)?, str_arg(claims_json)?) };
+        if out_len.is_null() {
+            return Err(CLIAUTH_NULL_PARAMETER);
+        }
+        check_form(form)?;
+        let ppt = crate::enums::ppt_from_c(ppt).ok_or(CLIAUTH_INVALID_PARAMETER)?;
+        let map = cliauth_core::passport::json::parse_object(
+            claims_json.as_bytes(),
+            cliauth_core::error::Part::Claims,
+        )
+        .map_err(|e| from_error(&e))?;
+        let claims = Claims::from_json(map).map_err(|e| from_error(&e))?;
+        let signed = signer
+            .inner
+            .sign(ppt, &claims)
+            .map_err(|e| from_error(&e))?;
+        // SAFETY: `buf`/`buf_len` and `out_len` are valid as documented.
+        unsafe { write_string(&render(&signed, form), buf, buf_len, out_len) }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

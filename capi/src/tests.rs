@@ -722,3 +722,161 @@ fn isup_encode_rebuild_round_trip() {
         cliauth_verifier_free(verifier);
     }
 }
+
+fn sign_json(
+    signer: *const cliauth_signer,
+    ppt: cliauth_ppt,
+    json: &str,
+) -> Result<String, cliauth_result> {
+    let json = CString::new(json).unwrap();
+    let mut buf = vec![0 as c_char; CLIAUTH_MAX_SIGNED_LEN];
+    let mut len = 0;
+    // SAFETY: valid handle, string and buffers.
+    let r = unsafe {
+        cliauth_signer_sign_json(
+            signer,
+            ppt,
+            json.as_ptr(),
+            CLIAUTH_FORM_IDENTITY,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut len,
+        )
+    };
+    if r == CLIAUTH_OK {
+        Ok(text(buf.as_ptr()).unwrap())
+    } else {
+        Err(r)
+    }
+}
+
+#[test]
+fn json_claims_sign_every_extension() {
+    let (signer, verifier) = pair();
+    // div-o: the original PASSporT in `opt`.
+    let original = sign(signer, CLIAUTH_FORM_TOKEN);
+    let div_o = format!(
+        r#"{{"dest":{{"tn":["12155551213"]}},"div":{{"tn":"12155559999"}},"iat":{NOW},"opt":"{original}","orig":{{"tn":"12155551212"}}}}"#
+    );
+    let id = CString::new(sign_json(signer, CLIAUTH_PPT_DIV_O, &div_o).unwrap()).unwrap();
+    assert!(id.to_str().unwrap().ends_with(";ppt=div-o"));
+    let (r, v) = verify(verifier, &id, NOW);
+    assert_eq!(r, CLIAUTH_OK);
+    // SAFETY: live verdict, freed once.
+    unsafe {
+        assert_eq!(cliauth_verdict_ppt(v), CLIAUTH_PPT_DIV_O);
+        assert_eq!(text(cliauth_verdict_div(v)).unwrap(), "12155559999");
+        cliauth_verdict_free(v);
+    }
+    // rcd with the whole object, crn and an extra claim.
+    let rcd = format!(
+        r#"{{"attest":"B","crn":"Invoice 42","dest":{{"tn":["12155551213"]}},"iat":{NOW},"orig":{{"tn":"12155551212"}},"origid":"7f1c3c40-54a3-4a62-9e3a-0f6f0e0d9b11","rcd":{{"apn":"Alice","icn":"https://example.net/a.png","nam":"Alice Example"}},"x-extra":1}}"#
+    );
+    let id = CString::new(sign_json(signer, CLIAUTH_PPT_RCD, &rcd).unwrap()).unwrap();
+    let (r, v) = verify(verifier, &id, NOW);
+    assert_eq!(r, CLIAUTH_OK);
+    // SAFETY: live verdict, freed once.
+    unsafe {
+        assert_eq!(cliauth_verdict_attest(v), CLIAUTH_ATTEST_B);
+        assert_eq!(text(cliauth_verdict_rcd_name(v)).unwrap(), "Alice Example");
+        cliauth_verdict_free(v);
+    }
+    // Bad input: typed results, nothing written.
+    let base =
+        format!(r#""dest":{{"tn":["12155551213"]}},"iat":{NOW},"orig":{{"tn":"12155551212"}}"#);
+    for (ppt, json, want) in [
+        (CLIAUTH_PPT_BASE, "{".to_owned(), CLIAUTH_JSON),
+        (
+            CLIAUTH_PPT_BASE,
+            format!(r#"{{{base},"iat":1}}"#),
+            CLIAUTH_DUPLICATE_MEMBER,
+        ),
+        (
+            CLIAUTH_PPT_BASE,
+            format!(r#"{{{base},"x":{}}}"#, "[".repeat(40) + &"]".repeat(40)),
+            CLIAUTH_LIMIT,
+        ),
+        (CLIAUTH_PPT_DIV, format!("{{{base}}}"), CLIAUTH_SIGN),
+        (
+            CLIAUTH_PPT_DIV_O,
+            format!(r#"{{{base},"div":{{"tn":"1"}}}}"#),
+            CLIAUTH_SIGN,
+        ),
+        (CLIAUTH_PPT_SHAKEN, format!("{{{base}}}"), CLIAUTH_SIGN),
+        (77, format!("{{{base}}}"), CLIAUTH_INVALID_PARAMETER),
+    ] {
+        let got = sign_json(signer, ppt, &json);
+        assert_eq!(got, Err(want), "{json}");
+    }
+    // SAFETY: NULL arguments are reported, not dereferenced.
+    unsafe {
+        let mut len = 0;
+        assert_eq!(
+            cliauth_signer_sign_json(signer, CLIAUTH_PPT_BASE, null(), 0, null_mut(), 0, &mut len),
+            CLIAUTH_NULL_PARAMETER
+        );
+        cliauth_signer_free(signer);
+        cliauth_verifier_free(verifier);
+    }
+}
+
+#[test]
+fn compact_form_verifies_with_rebuilt_claims() {
+    let (signer, verifier) = pair();
+    let token = sign(signer, CLIAUTH_FORM_TOKEN);
+    let claims_b64 = token.split('.').nth(1).unwrap();
+    use base64::Engine;
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims_b64)
+        .unwrap();
+    let claims = String::from_utf8(claims).unwrap();
+    let sig = token.split('.').nth(2).unwrap();
+    let compact = CString::new(format!(
+        "..{sig};info=<{}>;alg=ES256;ppt=shaken",
+        X5U.to_str().unwrap()
+    ))
+    .unwrap();
+    let run = |claims: &str, ppt: cliauth_ppt, identity: &CStr| -> (cliauth_result, u16) {
+        let claims = CString::new(claims).unwrap();
+        let mut v = null_mut();
+        // SAFETY: valid handles and strings; the verdict is freed here.
+        unsafe {
+            let r = cliauth_verifier_verify_compact(
+                verifier,
+                identity.as_ptr(),
+                ppt,
+                claims.as_ptr(),
+                c"12155551212".as_ptr(),
+                c"12155551213".as_ptr(),
+                NOW,
+                &mut v,
+            );
+            let code = cliauth_verdict_sip_code(v);
+            cliauth_verdict_free(v);
+            (r, code)
+        }
+    };
+    assert_eq!(run(&claims, CLIAUTH_PPT_SHAKEN, &compact), (CLIAUTH_OK, 0));
+    // Other claims than those signed: the signature fails.
+    let other = claims.replace("\"attest\":\"A\"", "\"attest\":\"B\"");
+    assert_ne!(other, claims);
+    assert_eq!(
+        run(&other, CLIAUTH_PPT_SHAKEN, &compact),
+        (CLIAUTH_SIGNATURE, 438)
+    );
+    // Another ppt than the value's parameter says.
+    assert_eq!(run(&claims, CLIAUTH_PPT_DIV, &compact).1, 438);
+    // Bad JSON.
+    assert_eq!(run("{", CLIAUTH_PPT_SHAKEN, &compact), (CLIAUTH_JSON, 438));
+    // A full-form value is verified as it is.
+    let full = CString::new(sign(signer, CLIAUTH_FORM_IDENTITY)).unwrap();
+    assert_eq!(run("{}", CLIAUTH_PPT_SHAKEN, &full), (CLIAUTH_OK, 0));
+    // No info parameter.
+    let bare = CString::new(format!("..{sig}")).unwrap();
+    assert_eq!(run(&claims, CLIAUTH_PPT_SHAKEN, &bare).0, CLIAUTH_BAD_INFO);
+    // SAFETY: valid handles freed once.
+    unsafe {
+        cliauth_signer_free(signer);
+        cliauth_verifier_free(verifier);
+    }
+}

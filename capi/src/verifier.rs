@@ -17,8 +17,9 @@ use cliauth_core::cert::{CertStore, Credential};
 use cliauth_core::error::LimitKind;
 use cliauth_core::limits::MAX_CHAIN_BYTES;
 use cliauth_core::verify::Verdict;
-use cliauth_core::{Call, Error, Verifier, VerifierConfig, VerifyingKey};
+use cliauth_core::{Call, Claims, Error, Ppt, Verifier, VerifierConfig, VerifyingKey};
 
+use crate::enums::cliauth_ppt;
 use crate::ffi::{
     borrow, borrow_mut, bytes_arg, clear_handle, free_handle, guard, new_handle, opt_str_arg,
     str_arg,
@@ -139,7 +140,17 @@ impl cliauth_verifier {
 
     /// Verifies, fetching and retrying once on a store miss when a callback is set.
     fn verify(&self, identity: &str, call: &Call<'_>, now: i64) -> Result<Verdict, Error> {
-        let first = self.inner.verify_identity(identity, call, now);
+        self.with_fetch(now, || self.inner.verify_identity(identity, call, now))
+    }
+
+    /// Runs `verify`; on a store miss with a fetch callback set, fetches, inserts and runs
+    /// it once more.
+    fn with_fetch(
+        &self,
+        now: i64,
+        verify: impl Fn() -> Result<Verdict, Error>,
+    ) -> Result<Verdict, Error> {
+        let first = verify();
         let (Err(Error::CertificateNeeded { url }), Some(fetch), Source::Store(store)) =
             (&first, &self.fetch, &self.source)
         else {
@@ -149,7 +160,7 @@ impl cliauth_verifier {
             return first;
         };
         store.insert(url, &chain?, now, None)?;
-        self.inner.verify_identity(identity, call, now)
+        verify()
     }
 }
 
@@ -407,6 +418,94 @@ pub unsafe extern "C" fn cliauth_verifier_verify(
         } else {
             Err(result)
         }
+    })
+}
+
+/// Verifies a compact-form Identity header value (`..signature;info=<…>;alg=ES256;ppt=…`,
+/// RFC 8224 §7), whose header and claims the caller rebuilt from the signalling: `ppt` is
+/// the extension (`CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV`, `_DIV_O` or `_RCD`), the header's
+/// `x5u` is the value's `info` parameter, and `claims_json` is the claims object (e.g.
+/// `{"attest":"A","dest":{"tn":["12155551213"]},"iat":1700000000,"orig":{"tn":"12155551212"},"origid":"…"}`),
+/// read with the same strict JSON rules and limits as a received token. The PASSporT is
+/// rebuilt as deterministic JSON and its signature checked. A full-form value is verified
+/// as by `cliauth_verifier_verify` (the claims are then ignored). `orig`, `dest`, `now`,
+/// the verdict and the result are as for `cliauth_verifier_verify`; bad `claims_json` gives
+/// a verdict with its error (e.g. `CLIAUTH_JSON`, `CLIAUTH_CLAIMS`, `CLIAUTH_LIMIT`).
+///
+/// # Safety
+///
+/// As for `cliauth_verifier_verify`; `claims_json` must be a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_verifier_verify_compact(
+    verifier: *const cliauth_verifier,
+    identity: *const c_char,
+    ppt: cliauth_ppt,
+    claims_json: *const c_char,
+    orig: *const c_char,
+    dest: *const c_char,
+    now: i64,
+    verdict_out: *mut *mut cliauth_verdict,
+) -> cliauth_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers are valid as documented.
+        unsafe { clear_handle(verdict_out) };
+        // SAFETY: as above.
+        let verifier = unsafe { borrow(verifier)? };
+        if verdict_out.is_null() || identity.is_null() || claims_json.is_null() {
+            return Err(CLIAUTH_NULL_PARAMETER);
+        }
+        let ppt = crate::enums::ppt_from_c(ppt).ok_or(CLIAUTH_INVALID_PARAMETER)?;
+        // SAFETY: the strings are NULL (checked, or meaning "absent") or NUL-terminated.
+        let args = unsafe {
+            (
+                str_arg(identity),
+                str_arg(claims_json),
+                opt_str_arg(orig),
+                opt_str_arg(dest),
+            )
+        };
+        let verdict = match args {
+            (Ok(identity), Ok(claims), Ok(orig), Ok(dest)) => {
+                let call = Call { orig, dest };
+                cliauth_verdict::new(verify_compact(verifier, identity, ppt, claims, &call, now))
+            }
+            _ => cliauth_verdict::invalid_utf8(),
+        };
+        let result = verdict.result();
+        // SAFETY: `verdict_out` is valid for writes (caller's guarantee).
+        unsafe { new_handle(verdict_out, verdict) }?;
+        if result == CLIAUTH_OK {
+            Ok(())
+        } else {
+            Err(result)
+        }
+    })
+}
+
+fn verify_compact(
+    verifier: &cliauth_verifier,
+    identity: &str,
+    ppt: Option<Ppt>,
+    claims_json: &str,
+    call: &Call<'_>,
+    now: i64,
+) -> Result<Verdict, Error> {
+    use cliauth_core::error::Part;
+    use cliauth_core::passport::{Header, Passport, json::parse_object};
+
+    let h = cliauth_core::IdentityHeader::parse(identity)?;
+    if !h.is_compact() {
+        return verifier.verify(identity, call, now);
+    }
+    let x5u = h.info.as_deref().ok_or_else(|| {
+        Error::BadInfo("a compact-form value needs its info parameter (the x5u)".into())
+    })?;
+    let claims = Claims::from_json(parse_object(claims_json.as_bytes(), Part::Claims)?)?;
+    let passport = Passport::new(Header::new(ppt, x5u), claims)?;
+    verifier.with_fetch(now, || {
+        verifier
+            .inner
+            .verify_compact(identity, &passport, call, now)
     })
 }
 

@@ -349,6 +349,11 @@ fn sign_example_output_verifies_in_rust() {
     let v = verifier.verify_identity(&rcd, &call, NOW).unwrap();
     let nam = v.claims.rcd.as_ref().and_then(|r| r.nam.as_deref());
     assert_eq!(nam, Some("Alice Example"));
+    let div_o = field(&out, "", "div-o").unwrap();
+    let v = verifier.verify_identity(&div_o, &call, NOW).unwrap();
+    assert_eq!(v.ppt(), Some(cliauth_core::Ppt::DivO));
+    let opt = v.claims.opt.as_deref().unwrap();
+    assert_eq!(verifier.verify_token(opt, &call, NOW).unwrap().attest(), Some(Attest::A));
 }
 
 #[test]

@@ -16,6 +16,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cliauth.h"
 
@@ -142,7 +143,35 @@ int main(int argc, char **argv) {
     }
     printf("rcd: %s\n", buf);
 
-    /* 4. Errors are codes with a stable kind and a SIP mapping. */
+    /* 4. Any claims as JSON: here div-o, which carries the original PASSporT in "opt". */
+    char original[CLIAUTH_MAX_SIGNED_LEN];
+    r = cliauth_signer_sign_shaken(signer, orig, dest, 1, CLIAUTH_ATTEST_A, "c-example", iat,
+                                   CLIAUTH_FORM_TOKEN, original, sizeof original, &len);
+    if (r != CLIAUTH_OK) {
+        status = fail("original", r);
+        goto out;
+    }
+    /* (orig and dest go into the JSON as given: pass them in canonical form.) */
+    size_t json_len = len + strlen(orig) + strlen(dest[0]) + 256;
+    char *json = malloc(json_len);
+    if (json == NULL) {
+        status = 1;
+        goto out;
+    }
+    snprintf(json, json_len,
+             "{\"dest\":{\"tn\":[\"%s\"]},\"div\":{\"tn\":\"12155550000\"},"
+             "\"iat\":%lld,\"opt\":\"%s\",\"orig\":{\"tn\":\"%s\"}}",
+             dest[0], (long long)iat, original, orig);
+    r = cliauth_signer_sign_json(signer, CLIAUTH_PPT_DIV_O, json, CLIAUTH_FORM_IDENTITY, buf,
+                                 sizeof buf, &len);
+    free(json);
+    if (r != CLIAUTH_OK) {
+        status = fail("div-o", r);
+        goto out;
+    }
+    printf("div-o: %s\n", buf);
+
+    /* 5. Errors are codes with a stable kind and a SIP mapping. */
     r = cliauth_signer_sign_shaken(signer, "not a number", dest, 1, CLIAUTH_ATTEST_A, NULL, iat,
                                    CLIAUTH_FORM_IDENTITY, buf, sizeof buf, &len);
     printf("bad number: %s %u\n", cliauth_result_kind(r), (unsigned)cliauth_result_sip_code(r));
