@@ -353,7 +353,10 @@ fn sign_example_output_verifies_in_rust() {
     let v = verifier.verify_identity(&div_o, &call, NOW).unwrap();
     assert_eq!(v.ppt(), Some(cliauth_core::Ppt::DivO));
     let opt = v.claims.opt.as_deref().unwrap();
-    assert_eq!(verifier.verify_token(opt, &call, NOW).unwrap().attest(), Some(Attest::A));
+    assert_eq!(
+        verifier.verify_token(opt, &call, NOW).unwrap().attest(),
+        Some(Attest::A)
+    );
 }
 
 #[test]
