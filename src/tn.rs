@@ -4,7 +4,8 @@
 //! two numbers are compared they are canonicalised: visual separators (`-`, `.`, `(`, `)`,
 //! space) and a leading `+` are dropped; digits are kept, and so are `#` and `*` (which
 //! STI certificates allow in TNAuthList entries). Anything else is an error, as is a
-//! number with no digits or more than [`MAX_TN_DIGITS`] characters.
+//! number that is empty after canonicalisation or longer than [`MAX_TN_DIGITS`]
+//! characters. (A number of only `#`/`*`, such as a service code, is accepted.)
 
 use std::fmt;
 
