@@ -30,14 +30,40 @@ fn secsipid_module() -> bool {
     .any(|d| Path::new(d).join("kamailio/modules/secsipid.so").is_file())
 }
 
-/// target/<profile>/ of this test binary.
-fn profile_dir() -> PathBuf {
+/// Builds the cdylib for the profile this test binary belongs to and returns
+/// `target/<profile>/`. `cargo test` compiles the library for the tests but does not put
+/// the cdylib there, so a fresh checkout has no `libcliauth_secsipid.so` until this runs
+/// (a no-op when it is current).
+fn build_cdylib(root: &Path) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     // target/<profile>/deps/kamailio-<hash>
-    exe.parent()
+    let profile_dir = exe
+        .parent()
         .and_then(Path::parent)
         .expect("target directory")
-        .to_path_buf()
+        .to_path_buf();
+    let profile = profile_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("profile name");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--quiet", "-p", "cliauth-secsipid", "--lib"])
+        .arg("--target-dir")
+        .arg(profile_dir.parent().expect("target directory"));
+    match profile {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let status = cmd.status().expect("run cargo build");
+    assert!(status.success(), "cargo build -p cliauth-secsipid failed");
+    profile_dir
 }
 
 #[test]
@@ -63,7 +89,7 @@ fn kamailio_with_our_libsecsipid() {
     );
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let profile = profile_dir();
+    let profile = build_cdylib(&root);
     let lib = profile.join("libcliauth_secsipid.so");
     assert!(lib.is_file(), "{} was not built", lib.display());
     let mut cmd = Command::new("bash");
