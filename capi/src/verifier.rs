@@ -410,14 +410,8 @@ pub unsafe extern "C" fn cliauth_verifier_verify(
             }
             _ => cliauth_verdict::invalid_utf8(),
         };
-        let result = verdict.result();
         // SAFETY: `verdict_out` is valid for writes (caller's guarantee).
-        unsafe { new_handle(verdict_out, verdict) }?;
-        if result == CLIAUTH_OK {
-            Ok(())
-        } else {
-            Err(result)
-        }
+        unsafe { hand_out(verdict_out, verdict) }
     })
 }
 
@@ -430,7 +424,9 @@ pub unsafe extern "C" fn cliauth_verifier_verify(
 /// rebuilt as deterministic JSON and its signature checked. A full-form value is verified
 /// as by `cliauth_verifier_verify` (the claims are then ignored). `orig`, `dest`, `now`,
 /// the verdict and the result are as for `cliauth_verifier_verify`; bad `claims_json` gives
-/// a verdict with its error (e.g. `CLIAUTH_JSON`, `CLIAUTH_CLAIMS`, `CLIAUTH_LIMIT`).
+/// a verdict with its error (e.g. `CLIAUTH_JSON`, `CLIAUTH_CLAIMS`, `CLIAUTH_LIMIT`). An
+/// unknown `ppt` is `CLIAUTH_INVALID_PARAMETER`, like a NULL argument a programming error:
+/// then no verdict is made and `*verdict_out` is NULL.
 ///
 /// # Safety
 ///
@@ -471,15 +467,28 @@ pub unsafe extern "C" fn cliauth_verifier_verify_compact(
             }
             _ => cliauth_verdict::invalid_utf8(),
         };
-        let result = verdict.result();
         // SAFETY: `verdict_out` is valid for writes (caller's guarantee).
-        unsafe { new_handle(verdict_out, verdict) }?;
-        if result == CLIAUTH_OK {
-            Ok(())
-        } else {
-            Err(result)
-        }
+        unsafe { hand_out(verdict_out, verdict) }
     })
+}
+
+/// Stores `verdict` in `*verdict_out` and returns its result as the call's.
+///
+/// # Safety
+///
+/// `verdict_out` must be valid for writing a pointer.
+unsafe fn hand_out(
+    verdict_out: *mut *mut cliauth_verdict,
+    verdict: cliauth_verdict,
+) -> Result<(), cliauth_result> {
+    let result = verdict.result();
+    // SAFETY: the caller's guarantee.
+    unsafe { new_handle(verdict_out, verdict) }?;
+    if result == CLIAUTH_OK {
+        Ok(())
+    } else {
+        Err(result)
+    }
 }
 
 fn verify_compact(
