@@ -825,7 +825,9 @@ cliauth_result cliauth_verifier_verify(const cliauth_verifier *verifier,
  * rebuilt as deterministic JSON and its signature checked. A full-form value is verified
  * as by `cliauth_verifier_verify` (the claims are then ignored). `orig`, `dest`, `now`,
  * the verdict and the result are as for `cliauth_verifier_verify`; bad `claims_json` gives
- * a verdict with its error (e.g. `CLIAUTH_JSON`, `CLIAUTH_CLAIMS`, `CLIAUTH_LIMIT`).
+ * a verdict with its error (e.g. `CLIAUTH_JSON`, `CLIAUTH_CLAIMS`, `CLIAUTH_LIMIT`). An
+ * unknown `ppt` is `CLIAUTH_INVALID_PARAMETER`, like a NULL argument a programming error:
+ * then no verdict is made and `*verdict_out` is NULL.
  *
  * # Safety
  *

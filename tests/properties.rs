@@ -389,8 +389,32 @@ fn huge_inputs_are_rejected_quickly() {
 // ---------------------------------------------------------------------------------------
 // Fuzz seed corpora
 
+/// Every fuzz target with a seed corpus.
+const FUZZ_TARGETS: [&str; 16] = [
+    "identity_parse",
+    "passport_decode",
+    "passport_verify",
+    "json_roundtrip",
+    "sign_verify_roundtrip",
+    "tn_canonical",
+    "key_parse",
+    "token_split",
+    "tnauthlist_der",
+    "claim_constraints_der",
+    "cert_chain",
+    "crl_parse",
+    "isup_number",
+    "isup_token",
+    "isup_iam",
+    "capi_strings",
+];
+
 /// Rewrites `fuzz/seeds/<target>/` from tokens and headers this library signs, the public
-/// interop tokens in `../shared/interop/` (when present) and hand-written corner cases.
+/// interop data in `../shared/interop/` (when present), `vectors/`, `tests/data/` and
+/// hand-written corner cases; and `fuzz/certs/` (a new test PKI) with the seeds that
+/// depend on it. `FUZZ_SEEDS=target,target,…` limits it to those targets (the seeds of
+/// the others stay as they are; `fuzz/certs/` is renewed only with `cert_chain` or
+/// `crl_parse`, and `capi_strings` must then be regenerated too: its seeds hold copies).
 #[test]
 #[ignore = "writes fuzz/seeds/; run by hand after changing the token format"]
 fn regenerate_fuzz_seeds() {
@@ -400,22 +424,27 @@ fn regenerate_fuzz_seeds() {
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let seeds = root.join("fuzz/seeds");
+    let only: Option<Vec<String>> = std::env::var("FUZZ_SEEDS")
+        .ok()
+        .map(|v| v.split(',').map(|t| t.trim().to_owned()).collect());
+    let selected = |target: &str| only.as_ref().is_none_or(|o| o.iter().any(|t| t == target));
+    if let Some(o) = &only {
+        for t in o {
+            assert!(FUZZ_TARGETS.contains(&t.as_str()), "unknown target {t}");
+        }
+    }
     let write = |target: &str, name: &str, data: &[u8]| {
+        if !selected(target) {
+            return;
+        }
         let dir = seeds.join(target);
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join(name), data).unwrap();
     };
-    for t in [
-        "identity_parse",
-        "passport_decode",
-        "passport_verify",
-        "json_roundtrip",
-        "sign_verify_roundtrip",
-        "tn_canonical",
-        "key_parse",
-        "token_split",
-    ] {
-        let _ = fs::remove_dir_all(seeds.join(t));
+    for t in FUZZ_TARGETS {
+        if selected(t) {
+            let _ = fs::remove_dir_all(seeds.join(t));
+        }
     }
 
     // The fuzz crate's fixed key signs the seeds, so they verify there too.
@@ -571,5 +600,482 @@ fn regenerate_fuzz_seeds() {
         if let Ok(data) = fs::read(interop.join(f)) {
             write("key_parse", &f.replace('/', "-"), &data);
         }
+    }
+
+    if ["cert_chain", "crl_parse"].iter().any(|t| selected(t)) {
+        seed_sets::certs(root, &interop, &write);
+    }
+    seed_sets::der_extensions(root, &interop, &write);
+    seed_sets::isup(root, &write);
+    let identities: Vec<String> = headers.iter().map(|(_, h)| h.clone()).collect();
+    seed_sets::capi(root, &identities, &write);
+}
+
+/// The seeds of the certificate, ISUP and C API fuzz targets.
+mod seed_sets {
+    use std::fs;
+    use std::io::Read;
+    use std::path::Path;
+
+    use cliauth::cert::constraints::{ClaimConstraints, ConstraintsKind, PermittedValues};
+    use cliauth::cert::testpki::{TestPki, TestPkiOptions};
+    use cliauth::cert::tnauthlist::{OID_TN_AUTH_LIST, TnAuthList, TnEntry};
+    use cliauth::cert::{StiCert, parse_chain};
+    use serde_json::Value;
+
+    /// The time `fuzz/certs/` is valid at (`cliauth_fuzz::CERT_NOW`).
+    const CERT_NOW: i64 = 1_700_000_000;
+
+    type Write<'a> = &'a dyn Fn(&str, &str, &[u8]);
+
+    fn der_of_pem(pem: &str) -> Vec<u8> {
+        pem::parse_many(pem)
+            .unwrap()
+            .into_iter()
+            .flat_map(pem::Pem::into_contents)
+            .collect()
+    }
+
+    /// Up to `max` certificates of the sti-certs corpus: the first of each distinct
+    /// combination of role, algorithms and extension shapes, then the first of each
+    /// further set of profile faults.
+    fn corpus_selection(interop: &Path, max: usize) -> Vec<StiCert> {
+        let Ok(f) = fs::File::open(interop.join("sti-certs/certs.pem.gz")) else {
+            return Vec::new();
+        };
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(f)
+            .read_to_end(&mut text)
+            .unwrap();
+        let mut coarse = std::collections::BTreeMap::new();
+        let mut fine = std::collections::BTreeMap::new();
+        for (i, block) in cliauth::cert::sticert::pem_blocks(&text).enumerate() {
+            let Ok((_, der)) = block else { continue };
+            let Ok(c) = StiCert::from_der(&der) else {
+                continue;
+            };
+            let shape = format!(
+                "{:?} {:?} {:?} {} {} {} {}",
+                c.role(),
+                c.public_key().algorithm,
+                c.signature_algorithm(),
+                match c.tn_auth_list() {
+                    None => "no-tnal",
+                    Some(Ok(l)) if l.tn_entries().next().is_some() => "tns",
+                    Some(Ok(_)) => "spc",
+                    Some(Err(_)) => "bad-tnal",
+                },
+                c.jwt_claim_constraints().is_some() || c.enhanced_jwt_claim_constraints().is_some(),
+                !c.malformed_extensions().is_empty(),
+                !c.duplicate_extensions().is_empty(),
+            );
+            let mut faults: Vec<&str> = c.check_profile().iter().map(|f| f.id()).collect();
+            faults.sort_unstable();
+            faults.dedup();
+            let faults = faults.join(",");
+            coarse.entry(shape).or_insert(i);
+            fine.entry(faults).or_insert((i, c));
+        }
+        let mut picks: Vec<usize> = coarse.into_values().collect();
+        picks.sort_unstable();
+        picks.truncate(max);
+        for (i, _) in fine.values() {
+            if picks.len() < max && !picks.contains(i) {
+                picks.push(*i);
+            }
+        }
+        picks.sort_unstable();
+        // Parse the picks again (the fine map holds only one certificate per fault set).
+        cliauth::cert::sticert::pem_blocks(&text)
+            .enumerate()
+            .filter(|(i, _)| picks.contains(i))
+            .filter_map(|(_, b)| StiCert::from_der(&b.ok()?.1).ok())
+            .collect()
+    }
+
+    /// `fuzz/certs/` (a new test PKI) and the seeds of `cert_chain` and `crl_parse`.
+    pub(super) fn certs(root: &Path, interop: &Path, write: Write<'_>) {
+        let constraints = ClaimConstraints::new(
+            ConstraintsKind::Enhanced,
+            vec!["attest".into()],
+            vec![PermittedValues {
+                claim: "attest".into(),
+                values: vec!["A".into(), "B".into()],
+            }],
+            vec!["rcd".into()],
+        )
+        .unwrap();
+        let pki = TestPki::generate(&TestPkiOptions {
+            tns: vec!["12155551212".into()],
+            ranges: vec![("12155550000".into(), 100)],
+            claim_constraints: Some(constraints),
+            name: "cliauth fuzz".into(),
+            ..TestPkiOptions::default()
+        })
+        .unwrap();
+        let ee_crl = pki.ee_crl(true, CERT_NOW - 1000, 2_400_000_000).unwrap();
+        let root_crl = pki.root_crl(false, CERT_NOW - 1000, 2_400_000_000).unwrap();
+        let crls = format!("{ee_crl}{root_crl}");
+        let dir = root.join("fuzz/certs");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("anchor.pem"), &pki.root_pem).unwrap();
+        fs::write(dir.join("chain.pem"), &pki.chain_pem).unwrap();
+        fs::write(dir.join("crls.pem"), &crls).unwrap();
+
+        // cert_chain: the fixed PKI in PEM and DER, tests/data/cert, libstirshaken's
+        // certificates, and a selection of real certificates (two as chains).
+        let t = "cert_chain";
+        write(t, "pki-chain.pem", pki.chain_pem.as_bytes());
+        write(t, "pki-chain.der", &der_of_pem(&pki.chain_pem));
+        write(t, "pki-ee.pem", pki.ee_pem.as_bytes());
+        write(t, "pki-ee.der", &der_of_pem(&pki.ee_pem));
+        write(t, "pki-intermediate.pem", pki.intermediate_pem.as_bytes());
+        write(t, "pki-root.pem", pki.root_pem.as_bytes());
+        for f in ["chain.pem", "ee-constrained.pem", "ee-faulty.pem"] {
+            write(
+                t,
+                &format!("data-{f}"),
+                &fs::read(root.join("tests/data/cert").join(f)).unwrap(),
+            );
+        }
+        for f in ["sp.pem", "ca.pem", "pa.pem"] {
+            if let Ok(data) = fs::read(interop.join("libstirshaken").join(f)) {
+                write(t, &format!("libstirshaken-{f}"), &data);
+            }
+        }
+        let corpus = corpus_selection(interop, 16);
+        for (i, c) in corpus.iter().enumerate() {
+            write(t, &format!("sti-{i:02}.der"), c.der());
+        }
+        let mut chains = 0;
+        for ee in corpus.iter().filter(|c| !c.is_ca()) {
+            if let Some(ca) = corpus
+                .iter()
+                .find(|c| c.is_ca() && c.subject() == ee.issuer())
+            {
+                let mut der = ee.der().to_vec();
+                der.extend_from_slice(ca.der());
+                write(t, &format!("sti-chain-{chains}.der"), &der);
+                chains += 1;
+                if chains == 2 {
+                    break;
+                }
+            }
+        }
+
+        // crl_parse: CRLs of the fixed PKI in PEM and DER, revoking and not, expired,
+        // bundled, and a PEM file without a CRL.
+        let t = "crl_parse";
+        write(t, "crls.pem", crls.as_bytes());
+        write(t, "ee-revoking.pem", ee_crl.as_bytes());
+        write(t, "ee-revoking.der", &der_of_pem(&ee_crl));
+        let ee_clean = pki.ee_crl(false, CERT_NOW - 1000, 2_400_000_000).unwrap();
+        write(t, "ee-clean.pem", ee_clean.as_bytes());
+        let root_revoking = pki.root_crl(true, CERT_NOW - 1000, 2_400_000_000).unwrap();
+        write(t, "root-revoking.der", &der_of_pem(&root_revoking));
+        write(t, "root-clean.pem", root_crl.as_bytes());
+        let expired = pki.ee_crl(true, CERT_NOW - 2000, CERT_NOW - 1000).unwrap();
+        write(t, "ee-expired.pem", expired.as_bytes());
+        write(t, "certificate.pem", pki.root_pem.as_bytes());
+        assert_eq!(parse_chain(pki.chain_pem.as_bytes()).unwrap().len(), 2);
+    }
+
+    /// The seeds of `tnauthlist_der` and `claim_constraints_der`: values this library
+    /// encodes, hand-written DER corner cases, and the extensions of real certificates.
+    pub(super) fn der_extensions(root: &Path, interop: &Path, write: Write<'_>) {
+        let t = "tnauthlist_der";
+        let lists: Vec<Vec<TnEntry>> = vec![
+            vec![TnEntry::Spc("1234".into())],
+            vec![TnEntry::Spc("567J".into()), TnEntry::Spc("0042".into())],
+            vec![TnEntry::One("12155551212".into())],
+            vec![TnEntry::Range {
+                start: "12155550000".into(),
+                count: 10_000,
+            }],
+            vec![
+                TnEntry::Spc("1234".into()),
+                TnEntry::One("*67".into()),
+                TnEntry::One("#31#".into()),
+                TnEntry::Range {
+                    start: "999999999999999".into(),
+                    count: 2,
+                },
+            ],
+        ];
+        for (i, entries) in lists.into_iter().enumerate() {
+            let der = TnAuthList::new(entries).unwrap().to_der().unwrap();
+            write(t, &format!("list-{i}.der"), &der);
+        }
+        // A range with an extension addition after `count` (RFC 8226's `...`).
+        write(
+            t,
+            "range-extension.der",
+            b"\x30\x16\xa1\x14\x30\x12\x16\x0b12155550000\x02\x01\x0a\x05\x00",
+        );
+        // The RFC 8226 example shape: SPC "1234".
+        write(t, "spc-1234.der", b"\x30\x08\xa0\x06\x16\x041234");
+        let mut certs = corpus_selection(interop, 40);
+        for f in ["ee.pem", "ee-constrained.pem", "ee-faulty.pem"] {
+            let pem = fs::read(root.join("tests/data/cert").join(f)).unwrap();
+            certs.extend(parse_chain(&pem).unwrap());
+        }
+        if let Ok(pem) = fs::read(interop.join("libstirshaken/sp.pem")) {
+            certs.extend(parse_chain(&pem).unwrap_or_default());
+        }
+        let mut n = 0;
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &certs {
+            if let Some(e) = c.extension(OID_TN_AUTH_LIST)
+                && seen.insert(e.value.clone())
+                && n < 16
+            {
+                write(t, &format!("cert-{n:02}.der"), &e.value);
+                n += 1;
+            }
+        }
+
+        let t = "claim_constraints_der";
+        let pv = |claim: &str, values: &[&str]| PermittedValues {
+            claim: claim.into(),
+            values: values.iter().map(|v| (*v).into()).collect(),
+        };
+        let values = [
+            (
+                ConstraintsKind::JwtClaimConstraints,
+                vec!["attest".to_owned(), "origid".to_owned()],
+                vec![],
+                vec![],
+            ),
+            (
+                ConstraintsKind::JwtClaimConstraints,
+                vec![],
+                vec![pv("attest", &["A", "B"])],
+                vec![],
+            ),
+            (
+                ConstraintsKind::Enhanced,
+                vec!["rcd".to_owned()],
+                vec![pv("attest", &["A"]), pv("crn", &["Lunch", "Dinner ☕"])],
+                vec!["div".to_owned()],
+            ),
+            (
+                ConstraintsKind::Enhanced,
+                vec![],
+                vec![],
+                vec!["rcd".to_owned(), "rcdi".to_owned()],
+            ),
+        ];
+        for (i, (kind, must, permitted, exclude)) in values.into_iter().enumerate() {
+            let der = ClaimConstraints::new(kind, must, permitted, exclude)
+                .unwrap()
+                .to_der()
+                .unwrap();
+            write(t, &format!("constraints-{i}.der"), &der);
+        }
+        let mut n = 0;
+        for c in &certs {
+            for oid in [
+                cliauth::cert::constraints::OID_JWT_CLAIM_CONSTRAINTS,
+                cliauth::cert::constraints::OID_ENHANCED_JWT_CLAIM_CONSTRAINTS,
+            ] {
+                if let Some(e) = c.extension(oid) {
+                    write(t, &format!("cert-{n:02}.der"), &e.value);
+                    n += 1;
+                }
+            }
+        }
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn isup_vectors(root: &Path) -> Value {
+        serde_json::from_slice(&fs::read(root.join("vectors/isup.json")).unwrap()).unwrap()
+    }
+
+    /// `isup_iam` input: configuration, IAM, SGM (empty: none), token to insert.
+    fn iam_input(cfg: u8, iam: &[u8], sgm: &[u8], token: &[u8]) -> Vec<u8> {
+        let mut v = vec![cfg];
+        v.extend_from_slice(&u16::try_from(iam.len()).unwrap().to_be_bytes());
+        v.extend_from_slice(iam);
+        v.extend_from_slice(&u16::try_from(sgm.len()).unwrap().to_be_bytes());
+        v.extend_from_slice(sgm);
+        v.extend_from_slice(token);
+        v
+    }
+
+    /// The seeds of `isup_number`, `isup_token` and `isup_iam`, from `vectors/isup.json`.
+    pub(super) fn isup(root: &Path, write: Write<'_>) {
+        let v = isup_vectors(root);
+        let hex_of = |x: &Value, k: &str| x[k].as_str().map(unhex);
+
+        // isup_number: mapping selector octet + parameter value (or text).
+        let t = "isup_number";
+        let selectors = [0x00u8, 0x01, 0x05, 0x31, 0x45];
+        let numbers = v["numbers"].as_array().unwrap().iter();
+        for (i, n) in numbers
+            .chain(v["number_errors"].as_array().unwrap())
+            .enumerate()
+        {
+            let mut seed = vec![selectors[i % selectors.len()]];
+            seed.extend(hex_of(n, "hex").unwrap());
+            write(t, &format!("number-{i:02}.bin"), &seed);
+        }
+        for (j, (sel, text)) in [
+            (0x01u8, "+1 215 555 1212"),
+            (0x45, "12155551212"),
+            (0x26, "+44 20 7946 0000"),
+            (0x20, "*31#"),
+            (0x11, "1215"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut seed = vec![sel];
+            seed.extend_from_slice(text.as_bytes());
+            write(t, &format!("text-{j}.bin"), &seed);
+        }
+
+        // isup_token: the compact tokens.
+        let t = "isup_token";
+        for (i, tok) in v["tokens"].as_array().unwrap().iter().enumerate() {
+            write(
+                t,
+                &format!("token-{i:02}.uper"),
+                &hex_of(tok, "compact_hex").unwrap(),
+            );
+        }
+
+        // isup_iam: the IAMs (+ SGM) under several configurations, and the token-less IAM
+        // with each kind of token to insert.
+        let t = "isup_iam";
+        let iams = v["iams"].as_array().unwrap();
+        for (i, m) in iams.iter().enumerate() {
+            let iam = hex_of(m, "iam_hex").unwrap();
+            let sgm = hex_of(m, "sgm_hex").unwrap_or_default();
+            for cfg in [0x00u8, 0x08, 0x04] {
+                write(
+                    t,
+                    &format!("iam-{i}-cfg{cfg:02x}.bin"),
+                    &iam_input(cfg, &iam, &sgm, b""),
+                );
+            }
+        }
+        let bare = hex_of(&iams[0], "iam_hex").unwrap();
+        for (i, tok) in v["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .step_by(2)
+        {
+            let token = hex_of(tok, "compact_hex").unwrap();
+            write(
+                t,
+                &format!("insert-{i:02}.bin"),
+                &iam_input(0x00, &bare, b"", &token),
+            );
+        }
+        let short = hex_of(&v["tokens"][0], "compact_hex").unwrap();
+        write(t, "insert-param.bin", &iam_input(0x03, &bare, b"", &short));
+        write(t, "insert-small.bin", &iam_input(0x18, &bare, b"", &short));
+    }
+
+    /// The seeds of `capi_strings`: one or more per operation (see the target).
+    pub(super) fn capi(root: &Path, identities: &[String], write: Write<'_>) {
+        let t = "capi_strings";
+        let join = |op: u8, parts: &[&[u8]]| {
+            let mut v = vec![op];
+            v.extend(parts.join(&0u8));
+            v
+        };
+        let v = isup_vectors(root);
+        let (orig, dest) = (b"12155551212".as_slice(), b"12155551213".as_slice());
+        for (i, id) in identities.iter().enumerate() {
+            write(
+                t,
+                &format!("0-identity-{i}.bin"),
+                &join(0, &[id.as_bytes()]),
+            );
+            if i < 3 {
+                write(
+                    t,
+                    &format!("1-verify-{i}.bin"),
+                    &join(1, &[id.as_bytes(), orig, dest, b""]),
+                );
+            }
+        }
+        write(
+            t,
+            "1-verify-stale.bin",
+            &join(1, &[identities[1].as_bytes(), b"", b"", b"1800000000"]),
+        );
+        for (i, tok) in v["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .step_by(4)
+        {
+            let id = tok["identity"].as_str().unwrap().as_bytes();
+            let calling = tok["calling_tn"].as_str().unwrap().as_bytes();
+            let called = tok["called_tn"].as_str().unwrap().as_bytes();
+            write(
+                t,
+                &format!("2-isup-encode-{i}.bin"),
+                &join(2, &[id, calling, called]),
+            );
+            let compact = unhex(tok["compact_hex"].as_str().unwrap());
+            write(
+                t,
+                &format!("3-isup-rebuild-{i}.bin"),
+                &join(3, &[calling, called, &compact]),
+            );
+        }
+        let x5u = b"https://cert.example.net/fuzz.pem".as_slice();
+        // A flags octet: attest (3 bits), ppt (3), form (2).
+        for (i, flags) in [0x01u8, 0x0a, 0x13, 0x59, 0x98].into_iter().enumerate() {
+            write(
+                t,
+                &format!("4-sign-{i}.bin"),
+                &join(
+                    4,
+                    &[
+                        &[&[flags][..], x5u].concat(),
+                        b"+1 215 555 1212",
+                        dest,
+                        b"12155551214",
+                        b"",
+                        b"12155551215",
+                        "Alice Example".as_bytes(),
+                    ],
+                ),
+            );
+        }
+        let key = fs::read(root.join("fuzz/fixed-key.pem")).unwrap();
+        write(t, "5-keys-private.bin", &join(5, &[x5u, &key]));
+        let public = fs::read(root.join("tests/data/cert/ee.pem")).unwrap();
+        write(t, "5-keys-certificate.bin", &join(5, &[x5u, &public]));
+        let certs = root.join("fuzz/certs");
+        for f in ["chain.pem", "crls.pem", "anchor.pem"] {
+            let data = fs::read(certs.join(f)).unwrap();
+            write(t, &format!("6-trust-{f}.bin"), &join(6, &[x5u, b"", &data]));
+        }
+        write(t, "7-statics.bin", &join(7, &[&[13, 0, 0, 0]]));
+        // Op 8: a flags octet (ppt: 3 bits, form: 2) and claims JSON.
+        let claims = r#"{"attest":"A","dest":{"tn":["12155551213"]},"iat":1700000000,"orig":{"tn":"12155551212"},"origid":"0d4b8f8a-8b8e-4f1e-9b1e-5d2b6c9b2a10"}"#;
+        for (i, flags) in [0x01u8, 0x11, 0x08].into_iter().enumerate() {
+            let mut seed = vec![8, flags];
+            seed.extend_from_slice(claims.as_bytes());
+            write(t, &format!("8-sign-json-{i}.bin"), &seed);
+        }
+        let div = r#"{"dest":{"tn":["12155551213"]},"div":{"tn":"12155559999"},"iat":1700000000,"orig":{"tn":"12155551212"}}"#;
+        let mut seed = vec![8, 0x02];
+        seed.extend_from_slice(div.as_bytes());
+        write(t, "8-sign-json-div.bin", &seed);
     }
 }

@@ -641,6 +641,7 @@ impl NumberMapping {
         }
         if self.prefer_national
             && let Some(cc) = &self.country_code
+            && !cc.is_empty()
             && body.len() > cc.len()
             && body.starts_with(cc.as_str())
         {

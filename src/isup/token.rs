@@ -60,9 +60,9 @@
 //! Only UPER meets the 140-octet target for a 40-character `x5u`: it packs the IA5String
 //! `x5u` into 7 bits a character and spends no tag or length octets on fixed-size fields
 //! (signature, UUID). Decoding is strict about size ([`MAX_COMPACT_LEN`]), trailing
-//! octets and the version; unknown extension additions (the `...` markers) are skipped,
-//! so later minor versions stay readable. A new `version` value marks an incompatible
-//! change and is rejected.
+//! octets, the version and the range of `iat` (an `i64`); unknown extension additions (the
+//! `...` markers) are skipped, so later minor versions stay readable. A new `version` value
+//! marks an incompatible change and is rejected.
 
 use crate::error::Part;
 use crate::passport::json::{parse_object, to_canonical};
