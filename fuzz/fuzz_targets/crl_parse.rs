@@ -18,7 +18,6 @@ use cliauth::error::{CertProblem, LimitKind};
 use cliauth_fuzz::{ANCHOR_PEM, CERT_NOW, CHAIN_PEM, trust};
 use libfuzzer_sys::fuzz_target;
 
-
 fn store() -> TrustStore {
     let mut t = TrustStore::new();
     t.add_anchors(ANCHOR_PEM).expect("fixed anchor loads");
