@@ -516,3 +516,46 @@ fn critical_policies_chains_take_the_fallback_validator_and_stay_strict() {
     assert_eq!((e.kind(), e.sip_code()), ("cert_invalid", 437), "{e}");
     assert!(e.to_string().contains("2.5.29.36"), "{e}");
 }
+
+/// A 1,000-certificate chain is refused with a typed limit error before any certificate is
+/// validated, whichever way it arrives: as a PEM bundle (over the 64 KiB size limit), as
+/// DER certificates handed to the validator, or through the store.
+#[test]
+fn a_thousand_certificate_chain_is_refused_quickly() {
+    use cliauth::error::LimitKind;
+    use std::time::{Duration, Instant};
+
+    let p = pki(TestPkiOptions::default());
+    let t = trust(&p);
+    let pem = format!("{}{}", p.ee_pem, p.intermediate_pem.repeat(999));
+    let chain = cliauth::cert::parse_chain(p.chain_pem.as_bytes()).unwrap();
+    let mut ders: Vec<&[u8]> = vec![chain[0].der()];
+    ders.extend(std::iter::repeat_n(chain[1].der(), 999));
+    assert_eq!(ders.len(), 1000);
+    let der_bundle: Vec<u8> = ders.concat();
+    let store = CertStore::new(trust(&p));
+
+    let is_chain_limit = |e: &Error| {
+        matches!(
+            e,
+            Error::Limit {
+                what: LimitKind::Chain,
+                ..
+            }
+        )
+    };
+    let start = Instant::now();
+    let e = chain_error(&t, &pem);
+    assert!(is_chain_limit(&e), "PEM: {e:?}");
+    let e = Credential::validate(&t, &der_bundle, NOW).unwrap_err();
+    assert!(is_chain_limit(&e), "DER bundle: {e:?}");
+    let e = t.validate(&ders, NOW).unwrap_err();
+    assert!(is_chain_limit(&e), "DER list: {e:?}");
+    let e = store.insert(X5U, pem.as_bytes(), NOW, None).unwrap_err();
+    assert!(is_chain_limit(&e), "store: {e:?}");
+    assert!(store.is_empty());
+    // Refused before any parsing or signature work: far below one ECDSA verification per
+    // certificate (a debug build takes about 60 µs for one).
+    let elapsed = start.elapsed();
+    assert!(elapsed < Duration::from_millis(200), "{elapsed:?}");
+}
