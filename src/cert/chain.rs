@@ -207,9 +207,7 @@ impl TrustStore {
         }
         Ok(ValidPath { key, not_after })
     }
-}
 
-impl TrustStore {
     /// Runs the fallback validator on a chain webpki refused with `refusal`; when the
     /// fallback finds no path either, webpki's "unknown issuer" stands.
     fn validate_fallback(

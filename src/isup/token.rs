@@ -474,7 +474,9 @@ impl CompactToken {
             _ => HeaderPart::Verbatim(verbatim(&header_json, "header", opts)?),
         };
         // This token's x5u: what a nested opt token may inherit.
+        // Needed only when an `opt` token may be nested: no work for other tokens.
         let own_x5u = match (&header, outer_x5u) {
+            _ if !claims_map.contains_key("opt") => None,
             (HeaderPart::Rebuilt(h), _) => Some(h.x5u.to_string()),
             (HeaderPart::Verbatim(b), _) => verbatim_header_info(b).ok().map(|(x5u, _)| x5u),
             (_, outer) => outer.map(str::to_owned),
