@@ -59,11 +59,7 @@ pub(crate) struct Inputs<'a> {
     pub crls: &'a [Vec<u8>],
 }
 
-struct Cert<'a> {
-    x: X509Certificate<'a>,
-}
-
-fn parse<'a>(der: &'a [u8], what: &str) -> Result<Cert<'a>, Error> {
+fn parse<'a>(der: &'a [u8], what: &str) -> Result<X509Certificate<'a>, Error> {
     let (rest, x) = x509_parser::parse_x509_certificate(der)
         .map_err(|e| Error::cert(CertProblem::Malformed, format!("{what}: {e}")))?;
     if !rest.is_empty() {
@@ -72,7 +68,7 @@ fn parse<'a>(der: &'a [u8], what: &str) -> Result<Cert<'a>, Error> {
             format!("{what}: trailing data after the certificate"),
         ));
     }
-    Ok(Cert { x })
+    Ok(x)
 }
 
 /// Validates `chain` (end entity first) against the anchors and CRLs of `inputs` at `now`.
@@ -93,7 +89,6 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
 
     check_common(&ee, now)?;
     if ee
-        .x
         .basic_constraints()
         .ok()
         .flatten()
@@ -104,7 +99,7 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
             "CaUsedAsEndEntity: the end-entity certificate is a CA",
         ));
     }
-    if let Ok(Some(ku)) = ee.x.key_usage()
+    if let Ok(Some(ku)) = ee.key_usage()
         && !ku.value.digital_signature()
     {
         return Err(Error::cert(
@@ -112,7 +107,7 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
             "end-entity keyUsage does not allow digitalSignature",
         ));
     }
-    let key = VerifyingKey::from_spki(ee.x.public_key())?;
+    let key = VerifyingKey::from_spki(ee.public_key())?;
 
     let mut search = Search {
         intermediates: &intermediates,
@@ -134,12 +129,12 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
     let path = search.path;
 
     // Revocation: each certificate of the path against the CRLs of its issuer.
-    let mut not_after = ee.x.validity().not_after.timestamp();
+    let mut not_after = ee.validity().not_after.timestamp();
     let mut subject = &ee;
     for &idx in &path {
         let issuer = &intermediates[idx];
         check_revocation(inputs.crls, subject, issuer, now)?;
-        not_after = not_after.min(issuer.x.validity().not_after.timestamp());
+        not_after = not_after.min(issuer.validity().not_after.timestamp());
         subject = issuer;
     }
     check_revocation(inputs.crls, subject, &anchors[anchor], now)?;
@@ -147,8 +142,8 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
 }
 
 struct Search<'s, 'a> {
-    intermediates: &'s [Cert<'a>],
-    anchors: &'s [Cert<'a>],
+    intermediates: &'s [X509Certificate<'a>],
+    anchors: &'s [X509Certificate<'a>],
     now: i64,
     budget: usize,
     /// The most telling error seen while searching (anything but "no issuer").
@@ -162,10 +157,10 @@ impl Search<'_, '_> {
     /// Finds an issuer for `cert`: an anchor (returns its index) or an intermediate that
     /// itself leads to an anchor. `below` counts the non-self-issued intermediates already
     /// in the path under `cert`'s issuer.
-    fn extend(&mut self, cert: &Cert<'_>, below: u32) -> Option<usize> {
-        let issuer_name = cert.x.issuer().as_raw();
+    fn extend(&mut self, cert: &X509Certificate<'_>, below: u32) -> Option<usize> {
+        let issuer_name = cert.issuer().as_raw();
         for (i, anchor) in self.anchors.iter().enumerate() {
-            if anchor.x.subject().as_raw() != issuer_name {
+            if anchor.subject().as_raw() != issuer_name {
                 continue;
             }
             if self.check_signature(cert, anchor) {
@@ -174,7 +169,7 @@ impl Search<'_, '_> {
         }
         for i in 0..self.intermediates.len() {
             let ca = &self.intermediates[i];
-            if self.used[i] || ca.x.subject().as_raw() != issuer_name {
+            if self.used[i] || ca.subject().as_raw() != issuer_name {
                 continue;
             }
             if let Err(e) = check_ca(ca, below, self.now) {
@@ -186,7 +181,7 @@ impl Search<'_, '_> {
             }
             self.used[i] = true;
             self.path.push(i);
-            let self_issued = ca.x.subject().as_raw() == ca.x.issuer().as_raw();
+            let self_issued = ca.subject().as_raw() == ca.issuer().as_raw();
             if let Some(anchor) = self.extend(ca, below + u32::from(!self_issued)) {
                 return Some(anchor);
             }
@@ -196,7 +191,11 @@ impl Search<'_, '_> {
         None
     }
 
-    fn check_signature(&mut self, cert: &Cert<'_>, issuer: &Cert<'_>) -> bool {
+    fn check_signature(
+        &mut self,
+        cert: &X509Certificate<'_>,
+        issuer: &X509Certificate<'_>,
+    ) -> bool {
         if self.budget == 0 {
             self.note(Error::cert(
                 CertProblem::Invalid,
@@ -206,10 +205,10 @@ impl Search<'_, '_> {
         }
         self.budget -= 1;
         match verify_signature(
-            issuer.x.public_key(),
-            &cert.x.signature_algorithm,
-            cert.x.tbs_certificate.as_ref(),
-            &cert.x.signature_value.data,
+            issuer.public_key(),
+            &cert.signature_algorithm,
+            cert.tbs_certificate.as_ref(),
+            &cert.signature_value.data,
         ) {
             Ok(()) => true,
             Err(e) => {
@@ -228,20 +227,20 @@ impl Search<'_, '_> {
 
 /// What every certificate of the path must satisfy: version 3, valid at `now`, no critical
 /// extension outside [`UNDERSTOOD_CRITICAL`].
-fn check_common(c: &Cert<'_>, now: i64) -> Result<(), Error> {
-    if c.x.version() != X509Version::V3 {
+fn check_common(c: &X509Certificate<'_>, now: i64) -> Result<(), Error> {
+    if c.version() != X509Version::V3 {
         return Err(Error::cert(
             CertProblem::Malformed,
             "UnsupportedCertVersion: not an X.509 v3 certificate",
         ));
     }
-    let validity = c.x.validity();
+    let validity = c.validity();
     if now < validity.not_before.timestamp() {
         return Err(Error::cert(
             CertProblem::NotYetValid,
             format!(
                 "CertNotValidYet: {} is not valid before {}",
-                c.x.subject(),
+                c.subject(),
                 validity.not_before
             ),
         ));
@@ -251,17 +250,17 @@ fn check_common(c: &Cert<'_>, now: i64) -> Result<(), Error> {
             CertProblem::Expired,
             format!(
                 "CertExpired: {} expired at {}",
-                c.x.subject(),
+                c.subject(),
                 validity.not_after
             ),
         ));
     }
-    for ext in c.x.extensions() {
+    for ext in c.extensions() {
         let oid = ext.oid.to_id_string();
         if ext.critical && !UNDERSTOOD_CRITICAL.contains(&oid.as_str()) {
             return Err(Error::cert(
                 CertProblem::Invalid,
-                format!("UnsupportedCriticalExtension: {oid} in {}", c.x.subject()),
+                format!("UnsupportedCriticalExtension: {oid} in {}", c.subject()),
             ));
         }
     }
@@ -269,17 +268,12 @@ fn check_common(c: &Cert<'_>, now: i64) -> Result<(), Error> {
 }
 
 /// An intermediate CA: [`check_common`], cA true, pathLen not exceeded, keyCertSign.
-fn check_ca(c: &Cert<'_>, below: u32, now: i64) -> Result<(), Error> {
+fn check_ca(c: &X509Certificate<'_>, below: u32, now: i64) -> Result<(), Error> {
     check_common(c, now)?;
-    let Some(bc) =
-        c.x.basic_constraints()
-            .ok()
-            .flatten()
-            .filter(|b| b.value.ca)
-    else {
+    let Some(bc) = c.basic_constraints().ok().flatten().filter(|b| b.value.ca) else {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!("EndEntityUsedAsCa: {} is not a CA", c.x.subject()),
+            format!("EndEntityUsedAsCa: {} is not a CA", c.subject()),
         ));
     };
     if let Some(limit) = bc.value.path_len_constraint
@@ -287,18 +281,15 @@ fn check_ca(c: &Cert<'_>, below: u32, now: i64) -> Result<(), Error> {
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!(
-                "PathLenConstraintViolated: {} allows {limit}",
-                c.x.subject()
-            ),
+            format!("PathLenConstraintViolated: {} allows {limit}", c.subject()),
         ));
     }
-    if let Ok(Some(ku)) = c.x.key_usage()
+    if let Ok(Some(ku)) = c.key_usage()
         && !ku.value.key_cert_sign()
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!("CA {} keyUsage does not allow keyCertSign", c.x.subject()),
+            format!("CA {} keyUsage does not allow keyCertSign", c.subject()),
         ));
     }
     Ok(())
@@ -309,8 +300,8 @@ fn check_ca(c: &Cert<'_>, below: u32, now: i64) -> Result<(), Error> {
 /// its nextUpdate, and `cert`'s serial must not be listed.
 fn check_revocation(
     crls: &[Vec<u8>],
-    cert: &Cert<'_>,
-    issuer: &Cert<'_>,
+    cert: &X509Certificate<'_>,
+    issuer: &X509Certificate<'_>,
     now: i64,
 ) -> Result<(), Error> {
     for der in crls {
@@ -318,11 +309,11 @@ fn check_revocation(
             continue; // validated when it was added
         };
         // `issuer` was chained to `cert` by name, so its subject is `cert`'s issuer.
-        if crl.issuer().as_raw() != issuer.x.subject().as_raw() {
+        if crl.issuer().as_raw() != issuer.subject().as_raw() {
             continue;
         }
         check_crl(&crl, issuer, now)?;
-        let serial = cert.x.raw_serial();
+        let serial = cert.raw_serial();
         if crl
             .iter_revoked_certificates()
             .any(|r| r.raw_serial() == serial)
@@ -331,8 +322,8 @@ fn check_revocation(
                 CertProblem::Revoked,
                 format!(
                     "CertRevoked: serial {} of {}",
-                    cert.x.raw_serial_as_string(),
-                    cert.x.subject()
+                    cert.raw_serial_as_string(),
+                    cert.subject()
                 ),
             ));
         }
@@ -342,19 +333,19 @@ fn check_revocation(
 
 fn check_crl(
     crl: &CertificateRevocationList<'_>,
-    issuer: &Cert<'_>,
+    issuer: &X509Certificate<'_>,
     now: i64,
 ) -> Result<(), Error> {
-    if let Ok(Some(ku)) = issuer.x.key_usage()
+    if let Ok(Some(ku)) = issuer.key_usage()
         && !ku.value.crl_sign()
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!("IssuerNotCrlSigner: {}", issuer.x.subject()),
+            format!("IssuerNotCrlSigner: {}", issuer.subject()),
         ));
     }
     verify_signature(
-        issuer.x.public_key(),
+        issuer.public_key(),
         &crl.signature_algorithm,
         crl.tbs_cert_list.as_ref(),
         &crl.signature_value.data,
@@ -362,7 +353,7 @@ fn check_crl(
     .map_err(|e| {
         Error::cert(
             CertProblem::Signature,
-            format!("CRL of {}: {e}", issuer.x.subject()),
+            format!("CRL of {}: {e}", issuer.subject()),
         )
     })?;
     if let Some(next) = crl.next_update()
@@ -372,7 +363,7 @@ fn check_crl(
             CertProblem::Invalid,
             format!(
                 "CrlExpired: the CRL of {} expired at {next}",
-                issuer.x.subject()
+                issuer.subject()
             ),
         ));
     }
