@@ -63,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         verdict.orig().as_str(),
         verdict.dest().tn,
         verdict.spc().unwrap_or("-"),
-        verdict.authority,
+        verdict.authority(),
         verdict.verstat()
     );
 

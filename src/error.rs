@@ -183,6 +183,297 @@ impl std::fmt::Display for CertProblem {
     }
 }
 
+/// Why a certificate chain is not acceptable: the typed detail of [`Error::Cert`].
+///
+/// `cert` fields name the certificate concerned by its subject (RFC 4514 form), or are
+/// `None` when the validator does not say which certificate of the chain it was.
+/// Times are Unix seconds; [`std::fmt::Display`] writes them as RFC 3339 (UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CertReason {
+    /// No trust anchor is configured.
+    NoTrustAnchors,
+    /// No path leads from the end entity to a configured trust anchor.
+    UnknownIssuer,
+    /// A certificate of the path is explicitly distrusted.
+    Distrusted,
+    /// A certificate expired.
+    Expired {
+        /// The certificate's subject.
+        cert: Option<String>,
+        /// Its notAfter.
+        not_after: i64,
+        /// The verification time.
+        now: i64,
+    },
+    /// A certificate is not valid yet.
+    NotYetValid {
+        /// The certificate's subject.
+        cert: Option<String>,
+        /// Its notBefore.
+        not_before: i64,
+        /// The verification time.
+        now: i64,
+    },
+    /// A certificate is revoked by a configured CRL.
+    Revoked {
+        /// The certificate's subject.
+        cert: Option<String>,
+        /// Its serial number (hex), when known.
+        serial: Option<String>,
+    },
+    /// A configured CRL is past its nextUpdate.
+    CrlExpired {
+        /// The CRL issuer's subject.
+        issuer: Option<String>,
+        /// The CRL's nextUpdate.
+        next_update: i64,
+        /// The verification time.
+        now: i64,
+    },
+    /// A signature in the chain (or on a CRL) does not verify.
+    BadSignature {
+        /// The certificate (or CRL issuer) whose signature failed.
+        cert: Option<String>,
+    },
+    /// The signature of a configured CRL does not verify.
+    CrlBadSignature {
+        /// The CRL issuer's subject.
+        issuer: Option<String>,
+    },
+    /// A signature algorithm or key type in the chain is not supported.
+    UnsupportedAlgorithm {
+        /// What is not supported.
+        what: String,
+    },
+    /// The end-entity certificate is a CA certificate.
+    CaUsedAsEndEntity,
+    /// A certificate used as an issuer is not a CA.
+    EndEntityUsedAsCa {
+        /// The certificate's subject.
+        cert: Option<String>,
+    },
+    /// A pathLenConstraint is exceeded.
+    PathLenExceeded {
+        /// The CA whose constraint is exceeded.
+        cert: Option<String>,
+    },
+    /// A certificate has a critical extension the validator does not process.
+    UnsupportedCriticalExtension {
+        /// The certificate's subject.
+        cert: Option<String>,
+        /// The extension's OID, when known.
+        oid: Option<String>,
+    },
+    /// A keyUsage extension lacks the bit the certificate's role needs.
+    KeyUsage {
+        /// The certificate's subject.
+        cert: Option<String>,
+        /// The usage required: `digitalSignature` (end entity) or `keyCertSign` (CA).
+        required: &'static str,
+    },
+    /// The issuer of a CRL may not sign CRLs.
+    IssuerNotCrlSigner {
+        /// The CRL issuer's subject.
+        issuer: Option<String>,
+    },
+    /// Path building stopped: too many candidate issuers or signature checks.
+    PathTooComplex,
+    /// The chain holds no certificate.
+    EmptyChain,
+    /// The input holds no CRL.
+    NoCrl,
+    /// A certificate is not X.509 version 3.
+    UnsupportedVersion {
+        /// The certificate's subject, when it could be read.
+        cert: Option<String>,
+    },
+    /// Certificate, trust anchor or CRL data cannot be parsed.
+    Malformed {
+        /// What was being parsed (`end entity`, `trust anchor`, `CRL`, …).
+        what: &'static str,
+        /// The parser's message.
+        detail: String,
+    },
+    /// The validator refused the chain for a reason not listed above.
+    Rejected {
+        /// What it refused, in words.
+        what: &'static str,
+    },
+    /// The end-entity certificate has ATIS-1000080 profile faults (strict mode).
+    ProfileFaults(Vec<&'static str>),
+    /// The end-entity certificate has no TNAuthList extension.
+    NoTnAuthList,
+    /// The end-entity certificate's TNAuthList cannot be decoded.
+    TnAuthListMalformed(String),
+    /// Test PKI generation failed (feature `testpki`).
+    TestPki(String),
+}
+
+impl CertReason {
+    /// A stable snake_case identifier of the reason (finer than [`CertProblem`]).
+    pub fn id(&self) -> &'static str {
+        match self {
+            CertReason::NoTrustAnchors => "no_trust_anchors",
+            CertReason::UnknownIssuer => "unknown_issuer",
+            CertReason::Distrusted => "distrusted",
+            CertReason::Expired { .. } => "expired",
+            CertReason::NotYetValid { .. } => "not_yet_valid",
+            CertReason::Revoked { .. } => "revoked",
+            CertReason::CrlExpired { .. } => "crl_expired",
+            CertReason::BadSignature { .. } => "bad_signature",
+            CertReason::CrlBadSignature { .. } => "crl_bad_signature",
+            CertReason::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
+            CertReason::CaUsedAsEndEntity => "ca_used_as_end_entity",
+            CertReason::EndEntityUsedAsCa { .. } => "end_entity_used_as_ca",
+            CertReason::PathLenExceeded { .. } => "path_len_exceeded",
+            CertReason::UnsupportedCriticalExtension { .. } => "unsupported_critical_extension",
+            CertReason::KeyUsage { .. } => "key_usage",
+            CertReason::IssuerNotCrlSigner { .. } => "issuer_not_crl_signer",
+            CertReason::PathTooComplex => "path_too_complex",
+            CertReason::EmptyChain => "empty_chain",
+            CertReason::NoCrl => "no_crl",
+            CertReason::UnsupportedVersion { .. } => "unsupported_version",
+            CertReason::Malformed { .. } => "malformed",
+            CertReason::Rejected { .. } => "rejected",
+            CertReason::ProfileFaults(_) => "profile_faults",
+            CertReason::NoTnAuthList => "no_tnauthlist",
+            CertReason::TnAuthListMalformed(_) => "tnauthlist_malformed",
+            CertReason::TestPki(_) => "test_pki",
+        }
+    }
+}
+
+/// "certificate <subject>" or "a certificate of the chain".
+struct Which<'a>(&'a Option<String>);
+
+impl std::fmt::Display for Which<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(s) => write!(f, "certificate \"{s}\""),
+            None => f.write_str("a certificate of the chain"),
+        }
+    }
+}
+
+/// A Unix time as RFC 3339 (UTC).
+struct At(i64);
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::rfc3339::format(self.0))
+    }
+}
+
+impl std::fmt::Display for CertReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertReason::NoTrustAnchors => f.write_str("no trust anchors are configured"),
+            CertReason::UnknownIssuer => {
+                f.write_str("the chain does not lead to a configured trust anchor")
+            }
+            CertReason::Distrusted => f.write_str("a certificate of the chain is distrusted"),
+            CertReason::Expired {
+                cert,
+                not_after,
+                now,
+            } => write!(
+                f,
+                "{} expired at {} (verification time {})",
+                Which(cert),
+                At(*not_after),
+                At(*now)
+            ),
+            CertReason::NotYetValid {
+                cert,
+                not_before,
+                now,
+            } => write!(
+                f,
+                "{} is not valid before {} (verification time {})",
+                Which(cert),
+                At(*not_before),
+                At(*now)
+            ),
+            CertReason::Revoked { cert, serial } => {
+                write!(f, "{} is revoked", Which(cert))?;
+                if let Some(s) = serial {
+                    write!(f, " (serial {s})")?;
+                }
+                Ok(())
+            }
+            CertReason::CrlExpired {
+                issuer,
+                next_update,
+                now,
+            } => {
+                match issuer {
+                    Some(i) => write!(f, "the CRL of \"{i}\"")?,
+                    None => f.write_str("a CRL")?,
+                }
+                write!(
+                    f,
+                    " expired at {} (verification time {})",
+                    At(*next_update),
+                    At(*now)
+                )
+            }
+            CertReason::BadSignature { cert } => {
+                write!(f, "the signature of {} does not verify", Which(cert))
+            }
+            CertReason::CrlBadSignature { issuer } => match issuer {
+                Some(i) => write!(f, "the signature of the CRL of \"{i}\" does not verify"),
+                None => f.write_str("the signature of a CRL does not verify"),
+            },
+            CertReason::UnsupportedAlgorithm { what } => {
+                write!(f, "unsupported algorithm in the chain: {what}")
+            }
+            CertReason::CaUsedAsEndEntity => {
+                f.write_str("the end-entity certificate is a CA certificate")
+            }
+            CertReason::EndEntityUsedAsCa { cert } => {
+                write!(f, "{} issues certificates but is not a CA", Which(cert))
+            }
+            CertReason::PathLenExceeded { cert } => write!(
+                f,
+                "the path is longer than the pathLenConstraint of {} allows",
+                Which(cert)
+            ),
+            CertReason::UnsupportedCriticalExtension { cert, oid } => {
+                write!(f, "{} has a critical extension", Which(cert))?;
+                if let Some(o) = oid {
+                    write!(f, " {o}")?;
+                }
+                f.write_str(" that the validator does not process")
+            }
+            CertReason::KeyUsage { cert, required } => write!(
+                f,
+                "the keyUsage of {} does not allow {required}",
+                Which(cert)
+            ),
+            CertReason::IssuerNotCrlSigner { issuer } => {
+                write!(f, "{} signs a CRL but may not (no cRLSign)", Which(issuer))
+            }
+            CertReason::PathTooComplex => {
+                f.write_str("path building gave up: too many candidate issuers")
+            }
+            CertReason::EmptyChain => f.write_str("empty certificate chain"),
+            CertReason::NoCrl => f.write_str("no X509 CRL in the input"),
+            CertReason::UnsupportedVersion { cert } => {
+                write!(f, "{} is not an X.509 version 3 certificate", Which(cert))
+            }
+            CertReason::Malformed { what, detail } => write!(f, "{what}: {detail}"),
+            CertReason::Rejected { what } => write!(f, "chain refused: {what}"),
+            CertReason::ProfileFaults(ids) => {
+                write!(f, "certificate profile faults: {}", ids.join(", "))
+            }
+            CertReason::NoTnAuthList => f.write_str("the certificate has no TNAuthList"),
+            CertReason::TnAuthListMalformed(e) => write!(f, "malformed TNAuthList: {e}"),
+            CertReason::TestPki(e) => write!(f, "test PKI: {e}"),
+        }
+    }
+}
+
 /// Every error the library reports.
 ///
 /// The variants are grouped by the layer that detects them; [`Error::kind`] gives a stable
@@ -295,12 +586,12 @@ pub enum Error {
         url: String,
     },
     /// The certificate chain behind `x5u` is not acceptable.
-    #[error("{problem}: {detail}")]
+    #[error("{problem}: {reason}")]
     Cert {
         /// What kind of problem.
         problem: CertProblem,
-        /// Details.
-        detail: String,
+        /// Why, as data.
+        reason: CertReason,
     },
     /// The certificate's TNAuthList does not cover the token's `orig` number.
     #[error("the certificate does not authorise orig {tn:?}")]
@@ -394,11 +685,8 @@ impl Error {
         format!("SIP;cause={};text=\"{}\"", self.sip_code(), self.reason())
     }
 
-    pub(crate) fn cert(problem: CertProblem, detail: impl Into<String>) -> Error {
-        Error::Cert {
-            problem,
-            detail: detail.into(),
-        }
+    pub(crate) fn cert(problem: CertProblem, reason: CertReason) -> Error {
+        Error::Cert { problem, reason }
     }
 
     pub(crate) fn claims(msg: impl Into<String>) -> Error {

@@ -47,11 +47,12 @@ pub mod isup;
 pub mod key;
 pub mod limits;
 pub mod passport;
+mod rfc3339;
 pub mod sign;
 pub mod tn;
 pub mod verify;
 
-pub use error::{Error, SipStatus, Verstat};
+pub use error::{CertProblem, CertReason, Error, SipStatus, Verstat};
 pub use identity::{IdentityHeader, format_identity};
 pub use key::{SigningKey, VerifyingKey};
 pub use passport::{Attest, Claims, Dest, Header, Party, Passport, Ppt, Rcd};

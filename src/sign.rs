@@ -17,18 +17,36 @@ pub struct Signer {
     x5u: String,
 }
 
-/// A signed PASSporT.
+/// A signed PASSporT. Only a [`Signer`] makes one, so its token is always a well-formed
+/// full-form token whose header carries `ppt` and `x5u`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signed {
-    /// The full-form token.
-    pub token: String,
-    /// The extension it was signed with.
-    pub ppt: Option<Ppt>,
-    /// The certificate URL in its header.
-    pub x5u: String,
+    token: String,
+    ppt: Option<Ppt>,
+    x5u: String,
 }
 
 impl Signed {
+    /// The full-form token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The full-form token, by value.
+    pub fn into_token(self) -> String {
+        self.token
+    }
+
+    /// The extension it was signed with.
+    pub fn ppt(&self) -> Option<Ppt> {
+        self.ppt
+    }
+
+    /// The certificate URL in its header.
+    pub fn x5u(&self) -> &str {
+        &self.x5u
+    }
+
     /// The Identity header value: `token;info=<x5u>;alg=ES256;ppt=…`.
     pub fn identity(&self) -> String {
         format_identity(&self.token, &self.x5u, self.ppt)

@@ -18,9 +18,10 @@
 use std::sync::Arc;
 
 use crate::cert::{CertStore, Coverage, Credential};
-use crate::error::{CertProblem, Error, Verstat};
+use crate::error::{CertProblem, CertReason, Error, Verstat};
 use crate::identity::IdentityHeader;
 use crate::key::VerifyingKey;
+use crate::passport::header::strip_scheme;
 use crate::passport::jws::RawToken;
 use crate::passport::{Attest, Claims, Dest, Header, Party, Passport, Ppt};
 use crate::tn::Tn;
@@ -81,20 +82,33 @@ pub enum Authority {
     Spc(String),
 }
 
-/// The result of a successful verification.
+/// The result of a successful verification. Only a [`Verifier`] makes one: the fields are
+/// private, so a `Verdict` in hand always means a token that verified.
 #[derive(Debug, Clone)]
 pub struct Verdict {
-    /// The token's header.
-    pub header: Header,
-    /// The token's claims.
-    pub claims: Claims,
-    /// How the certificate authorises `orig`.
-    pub authority: Authority,
-    /// The validated certificate chain, when the key came from one.
-    pub credential: Option<Arc<Credential>>,
+    header: Header,
+    claims: Claims,
+    authority: Authority,
+    credential: Option<Arc<Credential>>,
 }
 
 impl Verdict {
+    /// The token's header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The token's claims.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+    /// How the certificate authorises `orig`.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+    /// The validated certificate chain, when the key came from one.
+    pub fn credential(&self) -> Option<&Arc<Credential>> {
+        self.credential.as_ref()
+    }
     /// The extension (`ppt`), `None` for a base PASSporT.
     pub fn ppt(&self) -> Option<Ppt> {
         self.header.ppt
@@ -157,7 +171,7 @@ impl Resolved<'_> {
     fn key(&self) -> &VerifyingKey {
         match self {
             Resolved::Static(k) => k,
-            Resolved::Chain(c) => &c.key,
+            Resolved::Chain(c) => c.key(),
         }
     }
 }
@@ -195,7 +209,9 @@ impl Verifier {
     }
 
     /// A verifier that checks every token against one chain validated beforehand, whatever
-    /// its `x5u` says (the chain was obtained out of band).
+    /// its `x5u` says (the chain was obtained out of band). The chain's validity period is
+    /// checked again at each verification's `now`: a pinned credential expires like its
+    /// certificates ([`Error::Cert`] `cert_expired` / `cert_not_yet_valid`, 437).
     pub fn with_credential(credential: Credential) -> Verifier {
         Verifier {
             config: VerifierConfig::default(),
@@ -360,13 +376,17 @@ impl Verifier {
         call: &Call<'_>,
         now: i64,
     ) -> Result<Verdict, Error> {
-        if !self.config.allow_http_x5u && !p.header.x5u.starts_with("https://") {
+        if !self.config.allow_http_x5u && strip_scheme(&p.header.x5u, "https").is_none() {
             return Err(Error::BadInfo(format!(
                 "x5u {:?} is not an https URL",
                 p.header.x5u
             )));
         }
         let resolved = self.resolve(&p.header.x5u, now)?;
+        if let Resolved::Chain(c) = &resolved {
+            // Two integer comparisons: a pinned (or long-cached) chain expires too.
+            c.check_time(now)?;
+        }
         Passport::verify_signature(raw, resolved.key())?;
         let iat = p.claims.iat;
         // i128: no overflow whatever the caller's clock and the token's iat are.
@@ -403,11 +423,10 @@ impl Verifier {
     /// What the certificate says about the token: profile (strict mode), number authority
     /// (TNAuthList) and claim constraints.
     fn check_credential(&self, cred: &Credential, claims: &Claims) -> Result<Authority, Error> {
-        if self.config.strict_profile && !cred.faults.is_empty() {
-            let ids = cred.fault_ids().join(", ");
+        if self.config.strict_profile && !cred.faults().is_empty() {
             return Err(Error::Cert {
                 problem: CertProblem::Profile,
-                detail: format!("certificate profile faults: {ids}"),
+                reason: CertReason::ProfileFaults(cred.fault_ids()),
             });
         }
         let ee = cred.end_entity();
@@ -416,13 +435,13 @@ impl Verifier {
             Some(Err(e)) => {
                 return Err(Error::Cert {
                     problem: CertProblem::NoTnAuthList,
-                    detail: format!("malformed TNAuthList: {e}"),
+                    reason: CertReason::TnAuthListMalformed(e.to_string()),
                 });
             }
             None => {
                 return Err(Error::Cert {
                     problem: CertProblem::NoTnAuthList,
-                    detail: "the certificate has no TNAuthList".into(),
+                    reason: CertReason::NoTnAuthList,
                 });
             }
         };
@@ -598,7 +617,7 @@ mod tests {
         let t = s
             .sign_shaken("1", &["2"], Attest::A, None, NOW)
             .unwrap()
-            .token;
+            .into_token();
         let c = Call::default();
         assert!(
             v.verify_identity(
@@ -662,7 +681,7 @@ mod tests {
         assert_eq!(res.len(), 2);
         assert_eq!(res[1].as_ref().unwrap().ppt(), Some(Ppt::Div));
         assert_eq!(
-            res[1].as_ref().unwrap().claims.div,
+            res[1].as_ref().unwrap().claims().div,
             Some(Party::Tn("3".into()))
         );
     }

@@ -61,7 +61,7 @@ fn correct_chain_verifies_with_spc_authority() {
     let p = pki(TestPkiOptions::default());
     let id = identity(&p, "12155551212", Attest::A);
     let v = verify_with_chain(&p, &id, VerifierConfig::default()).unwrap();
-    assert_eq!(v.authority, Authority::Spc("1234".into()));
+    assert_eq!(v.authority(), &Authority::Spc("1234".into()));
     assert_eq!(v.spc(), Some("1234"));
     assert_eq!(v.attest(), Some(Attest::A));
 }
@@ -201,7 +201,7 @@ fn number_authority_from_tn_entries() {
     for orig in ["12155551200", "12155551299", "12025550000"] {
         let id = identity(&p, orig, Attest::A);
         let v = verify_with_chain(&p, &id, VerifierConfig::default()).unwrap();
-        assert_eq!(v.authority, Authority::Tn, "{orig}");
+        assert_eq!(v.authority(), &Authority::Tn, "{orig}");
     }
     for orig in ["12155551300", "12155551199", "12025550001", "1215555120"] {
         let id = identity(&p, orig, Attest::A);

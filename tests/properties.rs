@@ -46,7 +46,7 @@ fn signed_headers(s: &Signer) -> Vec<(Option<Ppt>, String)> {
         "0d4b8f8a-8b8e-4f1e-9b1e-5d2b6c9b2a10",
         NOW,
     );
-    let shaken_token = s.sign(Some(Ppt::Shaken), &shaken).unwrap().token;
+    let shaken_token = s.sign(Some(Ppt::Shaken), &shaken).unwrap().into_token();
     let mut div = base_claims();
     div.div = Some(Party::Tn("12155551214".into()));
     let mut div_o = div.clone();
@@ -194,12 +194,12 @@ proptest! {
             (d.ppt == Some(Ppt::Rcd)).then(|| Rcd::name("n"))
         });
         let signed = s.sign(d.ppt, &c).unwrap();
-        let verdict = v.verify_token(&signed.token, &Call::default(), d.iat).unwrap();
-        prop_assert_eq!(&verdict.claims, &c);
-        prop_assert_eq!(verdict.header.ppt, d.ppt);
+        let verdict = v.verify_token(&signed.token(), &Call::default(), d.iat).unwrap();
+        prop_assert_eq!(verdict.claims(), &c);
+        prop_assert_eq!(verdict.header().ppt, d.ppt);
         let call = Call::new(&d.orig, &d.dest[0]);
         let verdict = v.verify_identity(&signed.identity(), &call, d.iat).unwrap();
-        prop_assert_eq!(&verdict.claims, &c);
+        prop_assert_eq!(verdict.claims(), &c);
         let rebuilt = Passport::new(cliauth::Header::new(d.ppt, X5U), c.clone()).unwrap();
         v.verify_compact(&signed.compact_identity(), &rebuilt, &call, d.iat).unwrap();
     }

@@ -38,7 +38,9 @@ fn assert_signed_verifies(cases: Vec<(&str, Option<Ppt>, Claims)>) {
         .into_iter()
         .filter_map(|(name, ppt, c)| {
             let signed = s.sign(ppt, &c).ok()?;
-            let e = v.verify_token(&signed.token, &Call::default(), NOW).err()?;
+            let e = v
+                .verify_token(&signed.token(), &Call::default(), NOW)
+                .err()?;
             Some(format!("{name}: {e:?}"))
         })
         .collect();
@@ -197,7 +199,7 @@ fn freshness_check_overflows() {
     let (s, v) = pair();
     let mut c = base();
     c.iat = i64::MAX;
-    let token = s.sign(None, &c).unwrap().token;
+    let token = s.sign(None, &c).unwrap().into_token();
     let result = std::panic::catch_unwind(|| v.verify_token(&token, &Call::default(), -2));
     match result {
         Ok(Err(cliauth::Error::Future { .. })) => {}
@@ -232,13 +234,13 @@ fn isup_rebuild_writes_control_characters_into_the_identity_header() {
         "https://cert.example.net/sp.pem>;x=<",
         "https://cert.example.net/\0sp.pem",
     ] {
-        let mut t = good.clone();
-        let HeaderPart::Rebuilt(h) = &mut t.value.header else {
+        let mut t = good.value().clone();
+        let HeaderPart::Rebuilt(h) = &mut t.header else {
             panic!("a SHAKEN token from this signer has a rebuilt header");
         };
         h.x5u = rasn::types::Ia5String::from_iso646_bytes(x5u.as_bytes()).unwrap();
         // As received: the UPER encoding of that value.
-        let bytes = rasn::uper::encode(&t.value).unwrap();
+        let bytes = rasn::uper::encode(&t).unwrap();
         let rebuilt = CompactToken::decode(&bytes).and_then(|t| t.rebuild(&call));
         assert!(
             matches!(
@@ -289,12 +291,14 @@ fn isup_token_decode_accepts_iat_beyond_i64() {
     let call = Call::new("12155551212", "12155551213");
     let mut t = CompactToken::from_identity(&identity, &call, &ConvertOptions::default())
         .unwrap()
-        .token;
-    let ClaimsPart::Rebuilt(c) = &mut t.value.claims else {
+        .token
+        .value()
+        .clone();
+    let ClaimsPart::Rebuilt(c) = &mut t.claims else {
         panic!("a SHAKEN token from this signer has rebuilt claims");
     };
     c.iat = rasn::types::Integer::from(i128::from(i64::MAX) + 1);
-    let bytes = rasn::uper::encode(&t.value).unwrap();
+    let bytes = rasn::uper::encode(&t).unwrap();
     assert!(matches!(
         CompactToken::decode(&bytes),
         Err(TokenError::Invalid(_))
@@ -310,7 +314,7 @@ fn isup_token_decode_accepts_iat_beyond_i64() {
         .map(|i| u8::from_str_radix(&huge[i..i + 2], 16).unwrap())
         .collect();
     if let Ok(t) = CompactToken::decode(&huge) {
-        rasn::uper::encode(&t.value).expect("a decoded token re-encodes");
+        rasn::uper::encode(&t.value()).expect("a decoded token re-encodes");
     }
 }
 

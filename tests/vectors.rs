@@ -258,7 +258,7 @@ fn regression_freshness_negation_overflow() {
             i64::MAX,
         )
         .unwrap()
-        .token;
+        .into_token();
     let err = v.verify_token(&t, &Call::default(), -2).unwrap_err();
     assert_eq!((err.kind(), err.sip_code()), ("future", 403));
 }

@@ -315,7 +315,7 @@ mod tests {
         ] {
             v.push(Error::Cert {
                 problem,
-                detail: "x".into(),
+                reason: cliauth_core::CertReason::UnknownIssuer,
             });
         }
         v

@@ -87,7 +87,7 @@ pub unsafe extern "C" fn cliauth_signer_free(signer: *mut cliauth_signer) {
 
 fn render(signed: &Signed, form: cliauth_form) -> String {
     match form {
-        CLIAUTH_FORM_TOKEN => signed.token.clone(),
+        CLIAUTH_FORM_TOKEN => signed.token().to_owned(),
         CLIAUTH_FORM_COMPACT_IDENTITY => signed.compact_identity(),
         _ => signed.identity(),
     }

@@ -80,9 +80,9 @@ impl cliauth_verdict {
                     orig: c_string(v.orig().as_str()),
                     dest: v.dest().all().map(c_string).collect(),
                     origid: v.origid().map(c_string),
-                    div: v.claims.div.as_ref().map(Party::as_str).map(c_string),
+                    div: v.claims().div.as_ref().map(Party::as_str).map(c_string),
                     rcd_name: v
-                        .claims
+                        .claims()
                         .rcd
                         .as_ref()
                         .and_then(|r| r.nam.as_deref())

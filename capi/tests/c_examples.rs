@@ -342,17 +342,17 @@ fn sign_example_output_verifies_in_rust() {
     let div = field(&out, "", "div").unwrap();
     let v = verifier.verify_identity(&div, &call, NOW).unwrap();
     assert_eq!(
-        v.claims.div.as_ref().map(|d| d.as_str()),
+        v.claims().div.as_ref().map(|d| d.as_str()),
         Some("12155550000")
     );
     let rcd = field(&out, "", "rcd").unwrap();
     let v = verifier.verify_identity(&rcd, &call, NOW).unwrap();
-    let nam = v.claims.rcd.as_ref().and_then(|r| r.nam.as_deref());
+    let nam = v.claims().rcd.as_ref().and_then(|r| r.nam.as_deref());
     assert_eq!(nam, Some("Alice Example"));
     let div_o = field(&out, "", "div-o").unwrap();
     let v = verifier.verify_identity(&div_o, &call, NOW).unwrap();
     assert_eq!(v.ppt(), Some(cliauth_core::Ppt::DivO));
-    let opt = v.claims.opt.as_deref().unwrap();
+    let opt = v.claims().opt.as_deref().unwrap();
     assert_eq!(
         verifier.verify_token(opt, &call, NOW).unwrap().attest(),
         Some(Attest::A)

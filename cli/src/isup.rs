@@ -175,7 +175,7 @@ pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
             };
             match CompactToken::from_identity(identity.trim(), &Call::new(&orig, &dest), &opts) {
                 Ok(c) => {
-                    println!("{}", hex::encode(&c.token.bytes));
+                    println!("{}", hex::encode(&c.token.bytes()));
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => invalid(e),
@@ -270,7 +270,7 @@ pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
 }
 
 fn describe(t: &CompactToken) -> serde_json::Value {
-    let v = &t.value;
+    let v = &t.value();
     let header = match &v.header {
         HeaderPart::Rebuilt(h) => json!({
             "rebuilt": true,
@@ -312,7 +312,7 @@ fn describe(t: &CompactToken) -> serde_json::Value {
         _ => json!({"extension": true}),
     };
     json!({
-        "len": t.bytes.len(),
+        "len": t.bytes().len(),
         "version": v.version,
         "header": header,
         "claims": claims,

@@ -119,8 +119,9 @@ struct VerifyArgs {
     /// The signer's public key, PEM or DER (no certificate checks).
     #[arg(long, conflicts_with_all = ["cert", "trust_anchor"], required_unless_present_any = ["cert", "fetch"])]
     pubkey: Option<PathBuf>,
-    /// The signer's certificate (alone: its key is used as is) or chain, end-entity first
-    /// (with --trust-anchor: validated, TNAuthList and constraints enforced).
+    /// The signer's certificate or chain, end-entity first. Its validity period, TNAuthList
+    /// and claim constraints are always enforced; with --trust-anchor the chain is
+    /// validated too (without, a warning on stderr says it was not).
     #[arg(long, conflicts_with = "fetch")]
     cert: Option<PathBuf>,
     /// A trusted STI-CA root certificate (PEM or DER, may hold several). Repeatable.
@@ -292,7 +293,7 @@ fn sign(a: SignArgs) -> Result<(), UsageError> {
         "{}",
         match a.form {
             Form::Identity => signed.identity(),
-            Form::Token => signed.token,
+            Form::Token => signed.into_token(),
             Form::Compact => signed.compact_identity(),
         }
     );
@@ -330,14 +331,22 @@ fn verifier(a: &VerifyArgs, now: i64) -> Result<Setup, UsageError> {
         allow_http_x5u: a.allow_http_x5u || a.allow_http_loopback,
         strict_profile: a.strict_profile,
     };
-    let key_only = a.pubkey.as_ref().or(if a.trust_anchor.is_empty() {
-        a.cert.as_ref()
-    } else {
-        None
-    });
-    if let Some(p) = key_only {
+    if let Some(p) = &a.pubkey {
         let key = VerifyingKey::from_pem_or_der(&read_file(p)?)?;
         return Ok(Setup::Ready(Verifier::with_key(key).with_config(config)));
+    }
+    if let (Some(p), true) = (&a.cert, a.trust_anchor.is_empty()) {
+        // No anchor: the chain is not checked, but what needs no chain is (validity
+        // period, TNAuthList, claim constraints).
+        let cred = Credential::without_chain_check(&read_file(p)?)
+            .map_err(|e| UsageError(format!("{}: {e}", p.display())))?;
+        eprintln!(
+            "cliauth: warning: no --trust-anchor: the certificate chain was not checked \
+             (validity period and TNAuthList are)"
+        );
+        return Ok(Setup::Ready(
+            Verifier::with_credential(cred).with_config(config),
+        ));
     }
     if a.trust_anchor.is_empty() {
         return Err(UsageError(

@@ -223,7 +223,7 @@ fn verify(
     if let Ok(v) = &rust {
         assert_eq!(
             x5u.as_deref(),
-            Some(v.header.x5u.split('\0').next().unwrap_or_default())
+            Some(v.header().x5u.split('\0').next().unwrap_or_default())
         );
     }
     r
@@ -307,7 +307,7 @@ fn isup_encode(args: &[u8]) {
     let Ok(want) = rust else {
         return;
     };
-    assert_eq!(&buf[..len], want.token.bytes.as_slice());
+    assert_eq!(&buf[..len], want.token.bytes());
 
     // One byte short: the length, and the buffer untouched.
     let mut short = vec![0xa5u8; len - 1];

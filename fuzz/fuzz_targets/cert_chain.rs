@@ -160,8 +160,8 @@ fn validate(store: &TrustStore, chain: &[StiCert], ders: &[&[u8]], now: i64) {
     match store.validate(ders, now) {
         Ok(path) => {
             let ee = &chain[0];
-            assert_eq!(path.key.point(), ee.public_key().key.as_slice());
-            assert!(path.not_after <= ee.not_after());
+            assert_eq!(path.key().point(), ee.public_key().key.as_slice());
+            assert!(path.not_after() <= ee.not_after());
             assert!(ee.is_valid_at(now), "validated outside the validity period");
         }
         Err(e) => {
@@ -192,9 +192,11 @@ fuzz_target!(|data: &[u8]| {
     let direct = trust().validate(&ders, CERT_NOW);
     match (&credential, &direct) {
         (Ok(c), Ok(p)) => {
-            assert_eq!(c.key, p.key);
-            assert_eq!(c.not_after, p.not_after);
-            assert_eq!(c.faults, chain[0].check_profile());
+            assert_eq!(c.key(), p.key());
+            assert_eq!(c.not_after(), p.not_after());
+            assert_eq!(c.not_before(), p.not_before());
+            assert!(!c.chain().is_empty());
+            assert_eq!(c.faults(), chain[0].check_profile().as_slice());
             assert_eq!(c.spc(), chain[0].spc());
         }
         (Err(a), Err(b)) => assert_eq!(a, b),

@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     match result {
-        Ok(path) => assert_eq!(path.key.point(), chain[0].public_key().key.as_slice()),
+        Ok(path) => assert_eq!(path.key().point(), chain[0].public_key().key.as_slice()),
         Err(e) => assert!(matches!(e, Error::Cert { .. }), "{e:?}"),
     }
 });

@@ -38,15 +38,15 @@ fuzz_target!(|data: &[u8]| {
         let header = format_identity(&token, &p.header.x5u, p.header.ppt);
         let via_header = verifier().verify_identity(&header, &Call::default(), now);
         assert_eq!(
-            via_header.as_ref().map(|v| (&v.header, &v.claims)),
-            result.as_ref().map(|v| (&v.header, &v.claims)),
+            via_header.as_ref().map(|v| (v.header(), v.claims())),
+            result.as_ref().map(|v| (v.header(), v.claims())),
             "{header}"
         );
     }
     match (parsed, result) {
         (Ok((p, _)), Ok(verdict)) => {
-            assert_eq!(verdict.header, p.header);
-            assert_eq!(verdict.claims, p.claims);
+            assert_eq!(verdict.header(), &p.header);
+            assert_eq!(verdict.claims(), &p.claims);
         }
         (Ok(_), Err(e)) => assert!(
             matches!(

@@ -81,11 +81,11 @@ fuzz_target!(|input: Input| {
         return;
     };
     let verdict = verifier()
-        .verify_token(&signed.token, &Call::default(), claims.iat)
-        .unwrap_or_else(|e| panic!("signed token does not verify: {e:?}\n{}", signed.token));
-    assert_eq!(verdict.claims, claims);
-    assert_eq!(verdict.header.ppt, ppt);
-    assert_eq!(verdict.header.x5u, X5U);
+        .verify_token(&signed.token(), &Call::default(), claims.iat)
+        .unwrap_or_else(|e| panic!("signed token does not verify: {e:?}\n{}", signed.token()));
+    assert_eq!(verdict.claims(), &claims);
+    assert_eq!(verdict.header().ppt, ppt);
+    assert_eq!(verdict.header().x5u, X5U);
 
     // The call's called number: the first dest number, else the first dest URI — unless
     // that URI also reads as a telephone number, which the verifier (rightly) compares

@@ -17,7 +17,7 @@ use webpki::{
     UnknownStatusPolicy,
 };
 
-use crate::error::{CertProblem, Error, LimitKind};
+use crate::error::{CertProblem, CertReason, Error, LimitKind};
 use crate::key::VerifyingKey;
 use crate::limits::{MAX_CHAIN_CERTS, MAX_CRL_BYTES};
 
@@ -70,7 +70,7 @@ impl TrustStore {
         for cert in &certs {
             let cd = CertificateDer::from(cert.der());
             let ta = webpki::anchor_from_trusted_cert(&cd)
-                .map_err(|e| Error::cert(CertProblem::Malformed, format!("trust anchor: {e}")))?;
+                .map_err(|e| malformed("trust anchor", webpki_text(&e)))?;
             anchors.push(ta.to_owned());
         }
         self.anchors.extend(anchors);
@@ -90,7 +90,7 @@ impl TrustStore {
         }
         let ders = if is_pem(input) {
             pem::parse_many(input)
-                .map_err(|e| Error::cert(CertProblem::Malformed, format!("bad PEM: {e}")))?
+                .map_err(|e| malformed("CRL PEM", e.to_string()))?
                 .into_iter()
                 .filter(|b| b.tag() == "X509 CRL")
                 .map(pem::Pem::into_contents)
@@ -99,16 +99,13 @@ impl TrustStore {
             vec![input.to_vec()]
         };
         if ders.is_empty() {
-            return Err(Error::cert(
-                CertProblem::Malformed,
-                "no X509 CRL in the input",
-            ));
+            return Err(Error::cert(CertProblem::Malformed, CertReason::NoCrl));
         }
         // All or nothing: a caller that sees an error must find the store unchanged.
         let mut crls = Vec::with_capacity(ders.len());
         for der in &ders {
             let crl = OwnedCertRevocationList::from_der(der)
-                .map_err(|e| Error::cert(CertProblem::Malformed, format!("CRL: {e}")))?;
+                .map_err(|e| malformed("CRL", webpki_text(&e)))?;
             crls.push(CertRevocationList::Owned(crl));
         }
         let n = ders.len();
@@ -128,7 +125,7 @@ impl TrustStore {
     pub fn validate(&self, chain: &[&[u8]], now: i64) -> Result<ValidPath, Error> {
         let (ee_der, rest) = chain
             .split_first()
-            .ok_or_else(|| Error::cert(CertProblem::Malformed, "empty certificate chain"))?;
+            .ok_or_else(|| Error::cert(CertProblem::Malformed, CertReason::EmptyChain))?;
         if chain.len() > MAX_CHAIN_CERTS {
             return Err(Error::Limit {
                 what: LimitKind::Chain,
@@ -138,14 +135,14 @@ impl TrustStore {
         if self.anchors.is_empty() {
             return Err(Error::cert(
                 CertProblem::Untrusted,
-                "no trust anchors configured",
+                CertReason::NoTrustAnchors,
             ));
         }
         let ee_cd = CertificateDer::from(*ee_der);
         let ee = match EndEntityCert::try_from(&ee_cd) {
             Ok(ee) => ee,
             Err(e) if wants_fallback(&e) => return self.validate_fallback(chain, now, e),
-            Err(e) => return Err(map_webpki(e)),
+            Err(e) => return Err(map_webpki(e, chain)),
         };
         let intermediates: Vec<CertificateDer<'_>> =
             rest.iter().map(|d| CertificateDer::from(*d)).collect();
@@ -156,7 +153,7 @@ impl TrustStore {
         } else {
             Some(
                 RevocationOptionsBuilder::new(&crl_refs)
-                    .map_err(|_| Error::cert(CertProblem::Invalid, "no CRLs"))?
+                    .map_err(|_| Error::cert(CertProblem::Malformed, CertReason::NoCrl))?
                     .with_depth(RevocationCheckDepth::Chain)
                     .with_status_policy(UnknownStatusPolicy::Allow)
                     .with_expiration_policy(ExpirationPolicy::Enforce)
@@ -174,38 +171,51 @@ impl TrustStore {
         ) {
             Ok(path) => path,
             Err(e) if wants_fallback(&e) => return self.validate_fallback(chain, now, e),
-            Err(e) => return Err(map_webpki(e)),
+            Err(e) => return Err(map_webpki(e, chain)),
         };
 
         // What webpki leaves to us: key usage, and the earliest expiry in the path.
         let mut not_after = i64::MAX;
+        let mut not_before = i64::MIN;
         let (_, ee_x509) = x509_parser::parse_x509_certificate(ee_der)
-            .map_err(|e| Error::cert(CertProblem::Malformed, format!("end entity: {e}")))?;
+            .map_err(|e| malformed("end entity", super::sticert::x509_text(&e)))?;
         if let Ok(Some(ku)) = ee_x509.key_usage()
             && !ku.value.digital_signature()
         {
             return Err(Error::cert(
                 CertProblem::Invalid,
-                "end-entity keyUsage does not allow digitalSignature",
+                CertReason::KeyUsage {
+                    cert: Some(ee_x509.subject().to_string()),
+                    required: "digitalSignature",
+                },
             ));
         }
         not_after = not_after.min(ee_x509.validity().not_after.timestamp());
+        not_before = not_before.max(ee_x509.validity().not_before.timestamp());
         let key = VerifyingKey::from_spki(ee_x509.public_key())?;
         for ca in path.intermediate_certificates() {
             let ca_der = ca.der();
             let (_, x) = x509_parser::parse_x509_certificate(ca_der.as_ref())
-                .map_err(|e| Error::cert(CertProblem::Malformed, format!("intermediate: {e}")))?;
+                .map_err(|e| malformed("intermediate", super::sticert::x509_text(&e)))?;
             if let Ok(Some(ku)) = x.key_usage()
                 && !ku.value.key_cert_sign()
             {
                 return Err(Error::cert(
                     CertProblem::Invalid,
-                    format!("CA {} keyUsage does not allow keyCertSign", x.subject()),
+                    CertReason::KeyUsage {
+                        cert: Some(x.subject().to_string()),
+                        required: "keyCertSign",
+                    },
                 ));
             }
             not_after = not_after.min(x.validity().not_after.timestamp());
+            not_before = not_before.max(x.validity().not_before.timestamp());
         }
-        Ok(ValidPath { key, not_after })
+        Ok(ValidPath {
+            key,
+            not_before,
+            not_after,
+        })
     }
 
     /// Runs the fallback validator on a chain webpki refused with `refusal`; when the
@@ -224,7 +234,7 @@ impl TrustStore {
             Error::Cert {
                 problem: CertProblem::Untrusted,
                 ..
-            } if matches!(refusal, webpki::Error::UnknownIssuer) => map_webpki(refusal),
+            } if matches!(refusal, webpki::Error::UnknownIssuer) => map_webpki(refusal, chain),
             e => e,
         })
     }
@@ -245,31 +255,208 @@ fn wants_fallback(e: &webpki::Error) -> bool {
     )
 }
 
-/// The outcome of a successful chain validation.
+/// The outcome of a successful chain validation. Only the validators make one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidPath {
-    /// The end-entity certificate's public key (ECDSA P-256).
-    pub key: VerifyingKey,
-    /// When the first certificate of the path (end entity or intermediate) expires,
-    /// seconds since the Unix epoch.
-    pub not_after: i64,
+    key: VerifyingKey,
+    not_before: i64,
+    not_after: i64,
 }
 
-fn map_webpki(e: webpki::Error) -> Error {
-    use webpki::Error as W;
-    let problem = match &e {
-        W::UnknownIssuer | W::CertDistrusted => CertProblem::Untrusted,
-        W::CertExpired { .. } => CertProblem::Expired,
-        W::CertNotValidYet { .. } => CertProblem::NotYetValid,
-        W::CertRevoked => CertProblem::Revoked,
-        W::InvalidSignatureForPublicKey
-        | W::UnsupportedSignatureAlgorithmContext(_)
-        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
-        | W::SignatureAlgorithmMismatch => CertProblem::Signature,
-        W::BadDer | W::BadDerTime | W::TrailingData(_) | W::UnsupportedCertVersion => {
-            CertProblem::Malformed
+impl ValidPath {
+    /// A validated path's outcome; `pub(crate)`: only a validator may vouch for a path.
+    pub(crate) fn new(key: VerifyingKey, not_before: i64, not_after: i64) -> ValidPath {
+        ValidPath {
+            key,
+            not_before,
+            not_after,
         }
-        _ => CertProblem::Invalid,
+    }
+
+    /// The end-entity certificate's public key (ECDSA P-256).
+    pub fn key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    /// When the last certificate of the path (end entity or intermediate) becomes valid,
+    /// seconds since the Unix epoch.
+    pub fn not_before(&self) -> i64 {
+        self.not_before
+    }
+
+    /// When the first certificate of the path (end entity or intermediate) expires,
+    /// seconds since the Unix epoch.
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
+}
+
+fn malformed(what: &'static str, detail: String) -> Error {
+    Error::cert(
+        CertProblem::Malformed,
+        CertReason::Malformed { what, detail },
+    )
+}
+
+/// A webpki error in words (its `Display` is its `Debug`).
+fn webpki_text(e: &webpki::Error) -> String {
+    let (_, reason) = webpki_reason(e, &[]);
+    reason.to_string()
+}
+
+/// The subject of the first certificate of `chain` for which `pred` holds.
+fn find_subject(
+    chain: &[&[u8]],
+    pred: impl Fn(&x509_parser::certificate::X509Certificate<'_>) -> bool,
+) -> Option<String> {
+    chain.iter().find_map(|der| {
+        let (_, x) = x509_parser::parse_x509_certificate(der).ok()?;
+        pred(&x).then(|| x.subject().to_string())
+    })
+}
+
+/// webpki's refusal as a problem and a typed reason; `chain` (end entity first) is used
+/// to name the certificate concerned where webpki does not.
+#[allow(deprecated)]
+fn webpki_reason(e: &webpki::Error, chain: &[&[u8]]) -> (CertProblem, CertReason) {
+    use webpki::Error as W;
+    let secs = |t: &UnixTime| i64::try_from(t.as_secs()).unwrap_or(i64::MAX);
+    let rejected = |what| (CertProblem::Invalid, CertReason::Rejected { what });
+    let unsupported = |what: &str| {
+        (
+            CertProblem::Signature,
+            CertReason::UnsupportedAlgorithm { what: what.into() },
+        )
     };
-    Error::cert(problem, format!("{e:?}"))
+    let bad_der = |what: &'static str| {
+        (
+            CertProblem::Malformed,
+            CertReason::Malformed {
+                what: "certificate",
+                detail: what.into(),
+            },
+        )
+    };
+    match e {
+        W::UnknownIssuer => (CertProblem::Untrusted, CertReason::UnknownIssuer),
+        W::CertDistrusted => (CertProblem::Untrusted, CertReason::Distrusted),
+        W::CertExpired { time, not_after } => {
+            let (now, na) = (secs(time), secs(not_after));
+            let cert = find_subject(chain, |x| x.validity().not_after.timestamp() == na);
+            (
+                CertProblem::Expired,
+                CertReason::Expired {
+                    cert,
+                    not_after: na,
+                    now,
+                },
+            )
+        }
+        W::CertNotValidYet { time, not_before } => {
+            let (now, nb) = (secs(time), secs(not_before));
+            let cert = find_subject(chain, |x| x.validity().not_before.timestamp() == nb);
+            (
+                CertProblem::NotYetValid,
+                CertReason::NotYetValid {
+                    cert,
+                    not_before: nb,
+                    now,
+                },
+            )
+        }
+        W::CertRevoked => (
+            CertProblem::Revoked,
+            CertReason::Revoked {
+                cert: None,
+                serial: None,
+            },
+        ),
+        W::CrlExpired { time, next_update } => (
+            CertProblem::Invalid,
+            CertReason::CrlExpired {
+                issuer: None,
+                next_update: secs(next_update),
+                now: secs(time),
+            },
+        ),
+        W::InvalidSignatureForPublicKey => (
+            CertProblem::Signature,
+            CertReason::BadSignature { cert: None },
+        ),
+        W::InvalidCrlSignatureForPublicKey => (
+            CertProblem::Signature,
+            CertReason::CrlBadSignature { issuer: None },
+        ),
+        W::UnsupportedSignatureAlgorithmContext(_) | W::UnsupportedSignatureAlgorithm => {
+            unsupported("signature algorithm")
+        }
+        W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+        | W::UnsupportedSignatureAlgorithmForPublicKey => {
+            unsupported("signature algorithm for the issuer's key")
+        }
+        W::UnsupportedCrlSignatureAlgorithmContext(_) | W::UnsupportedCrlSignatureAlgorithm => {
+            unsupported("CRL signature algorithm")
+        }
+        W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_)
+        | W::UnsupportedCrlSignatureAlgorithmForPublicKey => {
+            unsupported("CRL signature algorithm for the issuer's key")
+        }
+        W::SignatureAlgorithmMismatch => unsupported("inner and outer signature algorithms differ"),
+        W::BadDer => bad_der("bad DER"),
+        W::BadDerTime => bad_der("bad DER time"),
+        W::TrailingData(_) => bad_der("trailing data"),
+        W::UnsupportedCertVersion => (
+            CertProblem::Malformed,
+            CertReason::UnsupportedVersion { cert: None },
+        ),
+        W::CaUsedAsEndEntity => (CertProblem::Invalid, CertReason::CaUsedAsEndEntity),
+        W::EndEntityUsedAsCa => (
+            CertProblem::Invalid,
+            CertReason::EndEntityUsedAsCa { cert: None },
+        ),
+        W::PathLenConstraintViolated => (
+            CertProblem::Invalid,
+            CertReason::PathLenExceeded { cert: None },
+        ),
+        W::UnsupportedCriticalExtension => (
+            CertProblem::Invalid,
+            CertReason::UnsupportedCriticalExtension {
+                cert: None,
+                oid: None,
+            },
+        ),
+        W::IssuerNotCrlSigner => (
+            CertProblem::Invalid,
+            CertReason::IssuerNotCrlSigner { issuer: None },
+        ),
+        W::MaximumPathBuildCallsExceeded
+        | W::MaximumPathDepthExceeded
+        | W::MaximumSignatureChecksExceeded
+        | W::MaximumNameConstraintComparisonsExceeded => {
+            (CertProblem::Invalid, CertReason::PathTooComplex)
+        }
+        W::InvalidCertValidity => rejected("a validity period ends before it starts"),
+        W::NameConstraintViolation => rejected("a name constraint is violated"),
+        W::MalformedExtensions | W::ExtensionValueInvalid => rejected("a malformed extension"),
+        W::MalformedNameConstraint | W::InvalidNetworkMaskConstraint => {
+            rejected("a malformed name constraint")
+        }
+        W::InvalidSerialNumber => rejected("an invalid serial number"),
+        W::UnsupportedNameType => rejected("an unsupported name type"),
+        W::EmptyEkuExtension => rejected("an empty extendedKeyUsage"),
+        W::UnknownRevocationStatus => rejected("unknown revocation status"),
+        W::InvalidCrlNumber
+        | W::UnsupportedCrlVersion
+        | W::UnsupportedDeltaCrl
+        | W::UnsupportedIndirectCrl
+        | W::UnsupportedRevocationReason
+        | W::UnsupportedRevocationReasonsPartitioning
+        | W::UnsupportedCrlIssuingDistributionPoint => rejected("an unsupported CRL"),
+        _ => rejected("an unsupported certificate feature"),
+    }
+}
+
+fn map_webpki(e: webpki::Error, chain: &[&[u8]]) -> Error {
+    let (problem, reason) = webpki_reason(&e, chain);
+    Error::cert(problem, reason)
 }

@@ -23,7 +23,7 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::revocation_list::CertificateRevocationList;
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo, X509Version};
 
-use crate::error::{CertProblem, Error};
+use crate::error::{CertProblem, CertReason, Error};
 use crate::key::VerifyingKey;
 
 use super::chain::ValidPath;
@@ -59,13 +59,24 @@ pub(crate) struct Inputs<'a> {
     pub crls: &'a [Vec<u8>],
 }
 
-fn parse<'a>(der: &'a [u8], what: &str) -> Result<X509Certificate<'a>, Error> {
+fn malformed(what: &'static str, detail: String) -> Error {
+    Error::cert(
+        CertProblem::Malformed,
+        CertReason::Malformed { what, detail },
+    )
+}
+
+fn subject(c: &X509Certificate<'_>) -> Option<String> {
+    Some(c.subject().to_string())
+}
+
+fn parse<'a>(der: &'a [u8], what: &'static str) -> Result<X509Certificate<'a>, Error> {
     let (rest, x) = x509_parser::parse_x509_certificate(der)
-        .map_err(|e| Error::cert(CertProblem::Malformed, format!("{what}: {e}")))?;
+        .map_err(|e| malformed(what, super::sticert::x509_text(&e)))?;
     if !rest.is_empty() {
-        return Err(Error::cert(
-            CertProblem::Malformed,
-            format!("{what}: trailing data after the certificate"),
+        return Err(malformed(
+            what,
+            "trailing data after the certificate".into(),
         ));
     }
     Ok(x)
@@ -75,7 +86,7 @@ fn parse<'a>(der: &'a [u8], what: &str) -> Result<X509Certificate<'a>, Error> {
 pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result<ValidPath, Error> {
     let (ee_der, rest) = chain
         .split_first()
-        .ok_or_else(|| Error::cert(CertProblem::Malformed, "empty certificate chain"))?;
+        .ok_or_else(|| Error::cert(CertProblem::Malformed, CertReason::EmptyChain))?;
     let ee = parse(ee_der, "end entity")?;
     let intermediates = rest
         .iter()
@@ -96,7 +107,7 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            "CaUsedAsEndEntity: the end-entity certificate is a CA",
+            CertReason::CaUsedAsEndEntity,
         ));
     }
     if let Ok(Some(ku)) = ee.key_usage()
@@ -104,7 +115,10 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            "end-entity keyUsage does not allow digitalSignature",
+            CertReason::KeyUsage {
+                cert: subject(&ee),
+                required: "digitalSignature",
+            },
         ));
     }
     let key = VerifyingKey::from_spki(ee.public_key())?;
@@ -119,26 +133,36 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
         path: Vec::new(),
     };
     let Some(anchor) = search.extend(&ee, 0) else {
-        return Err(search.error.unwrap_or_else(|| {
-            Error::cert(
-                CertProblem::Untrusted,
-                "UnknownIssuer: no path to a trust anchor",
-            )
-        }));
+        return Err(search
+            .error
+            .unwrap_or_else(|| Error::cert(CertProblem::Untrusted, CertReason::UnknownIssuer)));
     };
     let path = search.path;
 
     // Revocation: each certificate of the path against the CRLs of its issuer.
     let mut not_after = ee.validity().not_after.timestamp();
-    let mut subject = &ee;
+    let mut not_before = ee.validity().not_before.timestamp();
+    let mut below = &ee;
     for &idx in &path {
-        let issuer = &intermediates[idx];
-        check_revocation(inputs.crls, subject, issuer, now)?;
+        let Some(issuer) = intermediates.get(idx) else {
+            return Err(Error::cert(
+                CertProblem::Untrusted,
+                CertReason::UnknownIssuer,
+            ));
+        };
+        check_revocation(inputs.crls, below, issuer, now)?;
         not_after = not_after.min(issuer.validity().not_after.timestamp());
-        subject = issuer;
+        not_before = not_before.max(issuer.validity().not_before.timestamp());
+        below = issuer;
     }
-    check_revocation(inputs.crls, subject, &anchors[anchor], now)?;
-    Ok(ValidPath { key, not_after })
+    let Some(anchor) = anchors.get(anchor) else {
+        return Err(Error::cert(
+            CertProblem::Untrusted,
+            CertReason::UnknownIssuer,
+        ));
+    };
+    check_revocation(inputs.crls, below, anchor, now)?;
+    Ok(ValidPath::new(key, not_before, not_after))
 }
 
 struct Search<'s, 'a> {
@@ -199,7 +223,7 @@ impl Search<'_, '_> {
         if self.budget == 0 {
             self.note(Error::cert(
                 CertProblem::Invalid,
-                "path building gave up: too many candidate issuers",
+                CertReason::PathTooComplex,
             ));
             return false;
         }
@@ -231,28 +255,28 @@ fn check_common(c: &X509Certificate<'_>, now: i64) -> Result<(), Error> {
     if c.version() != X509Version::V3 {
         return Err(Error::cert(
             CertProblem::Malformed,
-            "UnsupportedCertVersion: not an X.509 v3 certificate",
+            CertReason::UnsupportedVersion { cert: subject(c) },
         ));
     }
     let validity = c.validity();
     if now < validity.not_before.timestamp() {
         return Err(Error::cert(
             CertProblem::NotYetValid,
-            format!(
-                "CertNotValidYet: {} is not valid before {}",
-                c.subject(),
-                validity.not_before
-            ),
+            CertReason::NotYetValid {
+                cert: subject(c),
+                not_before: validity.not_before.timestamp(),
+                now,
+            },
         ));
     }
     if now > validity.not_after.timestamp() {
         return Err(Error::cert(
             CertProblem::Expired,
-            format!(
-                "CertExpired: {} expired at {}",
-                c.subject(),
-                validity.not_after
-            ),
+            CertReason::Expired {
+                cert: subject(c),
+                not_after: validity.not_after.timestamp(),
+                now,
+            },
         ));
     }
     for ext in c.extensions() {
@@ -260,7 +284,10 @@ fn check_common(c: &X509Certificate<'_>, now: i64) -> Result<(), Error> {
         if ext.critical && !UNDERSTOOD_CRITICAL.contains(&oid.as_str()) {
             return Err(Error::cert(
                 CertProblem::Invalid,
-                format!("UnsupportedCriticalExtension: {oid} in {}", c.subject()),
+                CertReason::UnsupportedCriticalExtension {
+                    cert: subject(c),
+                    oid: Some(oid),
+                },
             ));
         }
     }
@@ -273,7 +300,7 @@ fn check_ca(c: &X509Certificate<'_>, below: u32, now: i64) -> Result<(), Error> 
     let Some(bc) = c.basic_constraints().ok().flatten().filter(|b| b.value.ca) else {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!("EndEntityUsedAsCa: {} is not a CA", c.subject()),
+            CertReason::EndEntityUsedAsCa { cert: subject(c) },
         ));
     };
     if let Some(limit) = bc.value.path_len_constraint
@@ -281,7 +308,7 @@ fn check_ca(c: &X509Certificate<'_>, below: u32, now: i64) -> Result<(), Error> 
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!("PathLenConstraintViolated: {} allows {limit}", c.subject()),
+            CertReason::PathLenExceeded { cert: subject(c) },
         ));
     }
     if let Ok(Some(ku)) = c.key_usage()
@@ -289,7 +316,10 @@ fn check_ca(c: &X509Certificate<'_>, below: u32, now: i64) -> Result<(), Error> 
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!("CA {} keyUsage does not allow keyCertSign", c.subject()),
+            CertReason::KeyUsage {
+                cert: subject(c),
+                required: "keyCertSign",
+            },
         ));
     }
     Ok(())
@@ -320,11 +350,10 @@ fn check_revocation(
         {
             return Err(Error::cert(
                 CertProblem::Revoked,
-                format!(
-                    "CertRevoked: serial {} of {}",
-                    cert.raw_serial_as_string(),
-                    cert.subject()
-                ),
+                CertReason::Revoked {
+                    cert: subject(cert),
+                    serial: Some(cert.raw_serial_as_string()),
+                },
             ));
         }
     }
@@ -341,7 +370,9 @@ fn check_crl(
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!("IssuerNotCrlSigner: {}", issuer.subject()),
+            CertReason::IssuerNotCrlSigner {
+                issuer: subject(issuer),
+            },
         ));
     }
     verify_signature(
@@ -350,21 +381,28 @@ fn check_crl(
         crl.tbs_cert_list.as_ref(),
         &crl.signature_value.data,
     )
-    .map_err(|e| {
-        Error::cert(
+    .map_err(|e| match e {
+        Error::Cert {
+            reason: CertReason::BadSignature { .. },
+            ..
+        } => Error::cert(
             CertProblem::Signature,
-            format!("CRL of {}: {e}", issuer.subject()),
-        )
+            CertReason::CrlBadSignature {
+                issuer: subject(issuer),
+            },
+        ),
+        e => e,
     })?;
     if let Some(next) = crl.next_update()
         && now > next.timestamp()
     {
         return Err(Error::cert(
             CertProblem::Invalid,
-            format!(
-                "CrlExpired: the CRL of {} expired at {next}",
-                issuer.subject()
-            ),
+            CertReason::CrlExpired {
+                issuer: subject(issuer),
+                next_update: next.timestamp(),
+                now,
+            },
         ));
     }
     Ok(())
@@ -375,6 +413,16 @@ enum Hash {
     Sha256,
     Sha384,
     Sha512,
+}
+
+impl Hash {
+    fn name(self) -> &'static str {
+        match self {
+            Hash::Sha256 => "SHA-256",
+            Hash::Sha384 => "SHA-384",
+            Hash::Sha512 => "SHA-512",
+        }
+    }
 }
 
 /// Verifies `sig` over `message` with the issuer key `spki` and the signature algorithm
@@ -391,7 +439,7 @@ pub(crate) fn verify_signature(
     let unsupported = |what: String| {
         Error::cert(
             CertProblem::Signature,
-            format!("UnsupportedSignatureAlgorithm: {what}"),
+            CertReason::UnsupportedAlgorithm { what },
         )
     };
     let sig_oid = alg.algorithm.to_id_string();
@@ -414,7 +462,12 @@ pub(crate) fn verify_signature(
     };
     let key_oid = spki.algorithm.algorithm.to_id_string();
     let key = &spki.subject_public_key.data;
-    let bad = || Error::cert(CertProblem::Signature, "InvalidSignatureForPublicKey");
+    let bad = || {
+        Error::cert(
+            CertProblem::Signature,
+            CertReason::BadSignature { cert: None },
+        )
+    };
     let ring_alg: &dyn rs::VerificationAlgorithm = if ecdsa {
         if key_oid != OID_EC_PUBLIC_KEY {
             return Err(unsupported(format!("ECDSA signature by a {key_oid} key")));
@@ -433,7 +486,10 @@ pub(crate) fn verify_signature(
             (OID_P384, Hash::Sha384) => &rs::ECDSA_P384_SHA384_ASN1,
             (OID_P521, _) => return verify_p521(key, hash, message, sig).map_err(|()| bad()),
             (curve, hash) => {
-                return Err(unsupported(format!("ECDSA on curve {curve} with {hash:?}")));
+                return Err(unsupported(format!(
+                    "ECDSA on curve {curve} with {}",
+                    hash.name()
+                )));
             }
         }
     } else {

@@ -23,21 +23,23 @@ pub use sticert::{FaultKind, ProfileFault, StiCert, parse_chain};
 pub use store::CertStore;
 pub use tnauthlist::{Coverage, TnAuthList, TnEntry};
 
-use crate::error::{CertProblem, Error, LimitKind};
+use crate::error::{CertProblem, CertReason, Error, LimitKind};
 use crate::key::VerifyingKey;
 
 /// A validated STI certificate chain: what a verifier needs to trust a PASSporT signed
 /// with it.
+///
+/// The fields are private: a `Credential` exists only when [`Credential::validate`]
+/// accepted a chain, so it always holds at least one certificate and its key is the
+/// end-entity's key.
 #[derive(Debug, Clone)]
 pub struct Credential {
-    /// The end-entity public key.
-    pub key: VerifyingKey,
-    /// When the first certificate of the validated path expires (Unix seconds).
-    pub not_after: i64,
-    /// The chain as received, parsed: end-entity first.
-    pub chain: Vec<StiCert>,
-    /// The ATIS-1000080 profile faults of the end-entity certificate.
-    pub faults: Vec<ProfileFault>,
+    key: VerifyingKey,
+    not_before: i64,
+    not_after: i64,
+    chain: Vec<StiCert>,
+    faults: Vec<ProfileFault>,
+    chain_verified: bool,
 }
 
 impl Credential {
@@ -47,17 +49,89 @@ impl Credential {
         let chain = parse_chain(chain)?;
         let ders: Vec<&[u8]> = chain.iter().map(StiCert::der).collect();
         let path = trust.validate(&ders, now)?;
-        let faults = chain[0].check_profile();
+        // `parse_chain` never returns an empty chain; checked again so that no input
+        // can reach an index panic.
+        let faults = match chain.first() {
+            Some(ee) => ee.check_profile(),
+            None => return Err(CertError::NoCertificate.into()),
+        };
         Ok(Credential {
-            key: path.key,
-            not_after: path.not_after,
+            key: path.key().clone(),
+            not_before: path.not_before(),
+            not_after: path.not_after(),
             chain,
             faults,
+            chain_verified: true,
         })
+    }
+
+    /// A credential from a certificate (or chain, end-entity first) whose path to a trust
+    /// anchor is **not** checked: for a certificate obtained out of band when no trust
+    /// anchor is at hand. What needs no chain is still enforced at each verification: the
+    /// validity period of every certificate given, and the end-entity's TNAuthList (number
+    /// authority) and claim constraints. [`Credential::chain_verified`] is `false`.
+    pub fn without_chain_check(chain: &[u8]) -> Result<Credential, Error> {
+        let chain = parse_chain(chain)?;
+        let Some(ee) = chain.first() else {
+            return Err(CertError::NoCertificate.into());
+        };
+        let key = VerifyingKey::from_cert_der(ee.der())?;
+        let not_before = chain
+            .iter()
+            .map(StiCert::not_before)
+            .max()
+            .unwrap_or(i64::MIN);
+        let not_after = chain
+            .iter()
+            .map(StiCert::not_after)
+            .min()
+            .unwrap_or(i64::MAX);
+        let faults = ee.check_profile();
+        Ok(Credential {
+            key,
+            not_before,
+            not_after,
+            chain,
+            faults,
+            chain_verified: false,
+        })
+    }
+
+    /// Whether the chain was validated to a trust anchor ([`Credential::validate`]), or
+    /// taken as given ([`Credential::without_chain_check`]).
+    pub fn chain_verified(&self) -> bool {
+        self.chain_verified
+    }
+
+    /// The end-entity public key.
+    pub fn key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    /// When the last certificate of the validated path to become valid becomes valid
+    /// (Unix seconds): before it, the credential is not usable.
+    pub fn not_before(&self) -> i64 {
+        self.not_before
+    }
+
+    /// When the first certificate of the validated path expires (Unix seconds).
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
+
+    /// The chain as received, parsed: end-entity first (never empty).
+    pub fn chain(&self) -> &[StiCert] {
+        &self.chain
+    }
+
+    /// The ATIS-1000080 profile faults of the end-entity certificate.
+    pub fn faults(&self) -> &[ProfileFault] {
+        &self.faults
     }
 
     /// The end-entity certificate.
     pub fn end_entity(&self) -> &StiCert {
+        // Non-empty by construction (see `validate`).
         &self.chain[0]
     }
 
@@ -69,6 +143,42 @@ impl Credential {
     /// The profile fault identifiers.
     pub fn fault_ids(&self) -> Vec<&'static str> {
         self.faults.iter().map(ProfileFault::id).collect()
+    }
+
+    /// Checks that every certificate of the validated path is valid at `now`: a
+    /// credential kept for a long time (pinned, or cached) expires like its certificates.
+    pub fn check_time(&self, now: i64) -> Result<(), Error> {
+        if now > self.not_after {
+            let cert = self
+                .chain
+                .iter()
+                .find(|c| c.not_after() == self.not_after)
+                .map(|c| c.subject().to_owned());
+            return Err(Error::cert(
+                CertProblem::Expired,
+                CertReason::Expired {
+                    cert,
+                    not_after: self.not_after,
+                    now,
+                },
+            ));
+        }
+        if now < self.not_before {
+            let cert = self
+                .chain
+                .iter()
+                .find(|c| c.not_before() == self.not_before)
+                .map(|c| c.subject().to_owned());
+            return Err(Error::cert(
+                CertProblem::NotYetValid,
+                CertReason::NotYetValid {
+                    cert,
+                    not_before: self.not_before,
+                    now,
+                },
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -87,7 +197,13 @@ impl From<CertError> for Error {
             | CertError::ClaimMissing { .. }
             | CertError::ClaimValueNotPermitted { .. }
             | CertError::ClaimExcluded { .. } => Error::ClaimConstraint(e.to_string()),
-            other => Error::cert(CertProblem::Malformed, other.to_string()),
+            other => Error::cert(
+                CertProblem::Malformed,
+                CertReason::Malformed {
+                    what: "certificate chain",
+                    detail: other.to_string(),
+                },
+            ),
         }
     }
 }

@@ -499,7 +499,7 @@ impl StiCert {
     /// Parse the certificate at the front of `input`; returns the remainder.
     fn parse_prefix(input: &[u8]) -> Result<(Self, &[u8]), CertError> {
         let (rest, x509) =
-            X509Certificate::from_der(input).map_err(|e| CertError::X509(e.to_string()))?;
+            X509Certificate::from_der(input).map_err(|e| CertError::X509(x509_text(&e)))?;
         let len = input.len() - rest.len();
         if len > MAX_CERT_DER {
             return Err(CertError::TooLarge {
@@ -1301,6 +1301,32 @@ impl fmt::Display for ProfileFault {
             write!(f, " ({})", self.detail)?;
         }
         Ok(())
+    }
+}
+
+/// x509-parser's error in words (its `Display` shows `Debug` output of the DER layer).
+pub(crate) fn x509_text(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {
+    use x509_parser::der_parser::asn1_rs::Error as A;
+    use x509_parser::error::X509Error as X;
+    let e = match e {
+        x509_parser::nom::Err::Incomplete(_) => return "truncated DER".into(),
+        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => e,
+    };
+    match e {
+        X::Der(d) => match d {
+            A::UnexpectedTag { actual, .. } => {
+                format!("invalid DER: unexpected tag {}", actual.0)
+            }
+            A::InvalidLength | A::Incomplete(_) => "invalid DER: bad or truncated length".into(),
+            A::IndefiniteLengthUnexpected => "invalid DER: indefinite length".into(),
+            A::BerMaxDepth => "invalid DER: nested too deep".into(),
+            A::IntegerTooLarge => "invalid DER: integer too large".into(),
+            A::InvalidDateTime => "invalid DER: bad time".into(),
+            A::StringInvalidCharset => "invalid DER: bad string".into(),
+            _ => "invalid DER".into(),
+        },
+        X::NomError(_) => "invalid DER".into(),
+        other => other.to_string(),
     }
 }
 

@@ -94,7 +94,7 @@ impl CertStore {
         };
         let expires = now
             .saturating_add(ttl.unwrap_or(self.default_ttl).max(0))
-            .min(cred.not_after);
+            .min(cred.not_after());
         let mut map = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if map.len() >= self.capacity && !map.contains_key(url) {
             map.retain(|_, e| e.expires > now);

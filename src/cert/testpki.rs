@@ -107,7 +107,10 @@ impl std::fmt::Debug for TestPki {
 }
 
 fn err(e: impl std::fmt::Display) -> Error {
-    Error::cert(CertProblem::Invalid, format!("test PKI: {e}"))
+    Error::cert(
+        CertProblem::Invalid,
+        crate::error::CertReason::TestPki(e.to_string()),
+    )
 }
 
 fn time(t: i64) -> Result<time::OffsetDateTime, Error> {

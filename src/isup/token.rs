@@ -357,13 +357,13 @@ impl Default for ConvertOptions {
     }
 }
 
-/// A compact token together with its encoding.
+/// A compact token together with its encoding. Made only by [`CompactToken::decode`] and
+/// [`CompactToken::from_identity`], so `bytes` is always the UPER encoding of `value`,
+/// within the size limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompactToken {
-    /// The ASN.1 value.
-    pub value: CompactPassport,
-    /// Its UPER encoding.
-    pub bytes: Vec<u8>,
+    value: CompactPassport,
+    bytes: Vec<u8>,
 }
 
 /// The SIP form rebuilt from a compact token.
@@ -553,6 +553,21 @@ impl CompactToken {
             value,
             bytes: bytes.to_vec(),
         })
+    }
+
+    /// The ASN.1 value.
+    pub fn value(&self) -> &CompactPassport {
+        &self.value
+    }
+
+    /// Its UPER encoding.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Its UPER encoding, by value.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
     }
 
     /// The encoded size in octets.
@@ -1560,9 +1575,10 @@ mod tests {
                 .0
                 .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
                 .unwrap();
-            let t = CompactToken::from_identity(&signed.token, &call(), &ConvertOptions::default())
-                .unwrap()
-                .token;
+            let t =
+                CompactToken::from_identity(&signed.token(), &call(), &ConvertOptions::default())
+                    .unwrap()
+                    .token;
             let sizes = (
                 t.len(),
                 rasn::aper::encode(&t.value).unwrap().len(),
@@ -1646,7 +1662,7 @@ mod tests {
         let fast = fast_convert(&signed.identity(), &call(), &ConvertOptions::default());
         assert_eq!(fast.as_ref(), Some(&t));
         let general = CompactToken::from_identity(
-            &format!("{};ppt=shaken;info=<{X5U40}>", signed.token),
+            &format!("{};ppt=shaken;info=<{X5U40}>", signed.token()),
             &call(),
             &ConvertOptions::default(),
         )
@@ -1663,7 +1679,7 @@ mod tests {
             .unwrap()
             .rebuild(&call())
             .unwrap();
-        assert_eq!(back.token, signed.token);
+        assert_eq!(back.token, signed.token());
         assert_eq!(back.identity, signed.identity());
         v.verify_identity(&back.identity, &call(), NOW).unwrap();
         // Without the numbers the far end cannot rebuild.
@@ -1690,7 +1706,7 @@ mod tests {
             orig: None,
             dest: Some("12155551213"),
         };
-        let t = CompactToken::from_identity(&signed.token, &iam, &ConvertOptions::default())
+        let t = CompactToken::from_identity(&signed.token(), &iam, &ConvertOptions::default())
             .unwrap()
             .token;
         let ClaimsPart::Rebuilt(rc) = &t.value.claims else {
@@ -1699,17 +1715,17 @@ mod tests {
         assert!(rc.orig.is_some() && rc.dest.is_some());
         assert_eq!(rc.origid, Some(OrigId::Text("opaque-1".into())));
         let back = t.rebuild(&iam).unwrap();
-        assert_eq!(back.token, signed.token);
+        assert_eq!(back.token, signed.token());
         v.verify_identity(&back.identity, &call(), NOW).unwrap();
         // Explicit numbers on request.
         let opts = ConvertOptions {
             explicit_numbers: true,
             ..ConvertOptions::default()
         };
-        let t2 = CompactToken::from_identity(&signed.token, &call(), &opts)
+        let t2 = CompactToken::from_identity(&signed.token(), &call(), &opts)
             .unwrap()
             .token;
-        assert_eq!(t2.rebuild(&Call::default()).unwrap().token, signed.token);
+        assert_eq!(t2.rebuild(&Call::default()).unwrap().token, signed.token());
     }
 
     #[test]
@@ -1725,7 +1741,7 @@ mod tests {
         );
         div.div = Some(Party::Tn("12155559999".into()));
         let mut div_o = div.clone();
-        div_o.opt = Some(shaken.token.clone());
+        div_o.opt = Some(shaken.token().to_owned());
         let mut rcd = Claims::shaken("12155551212", &["12155551213"], Attest::A, "x", NOW);
         rcd.rcd = Some(Rcd::name("Alice Ä \"Q\""));
         rcd.crn = Some("Lunch".into());
@@ -1771,7 +1787,7 @@ mod tests {
                 .unwrap()
                 .rebuild(&call())
                 .unwrap();
-            assert_eq!(back.token, signed.token, "{ppt:?}");
+            assert_eq!(back.token, signed.token(), "{ppt:?}");
             assert_eq!(back.identity, signed.identity(), "{ppt:?}");
             let c = if matches!(claims.orig, Party::Uri(_)) {
                 Call::default()
@@ -1863,7 +1879,10 @@ mod tests {
             .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
             .unwrap();
         let o = ConvertOptions::default();
-        let with_params = format!("{};ppt=\"shaken\";info=<{X5U40}>;foo=bar;baz", signed.token);
+        let with_params = format!(
+            "{};ppt=\"shaken\";info=<{X5U40}>;foo=bar;baz",
+            signed.token()
+        );
         let c = CompactToken::from_identity(&with_params, &call(), &o).unwrap();
         assert_eq!(c.dropped_params, ["foo", "baz"]);
         assert_eq!(
@@ -1871,9 +1890,9 @@ mod tests {
             signed.identity()
         );
         for bad in [
-            format!("{};info=<https://other.example/x.pem>", signed.token),
-            format!("{};info=<{X5U40}>;ppt=div", signed.token),
-            format!("{};info=<{X5U40}>;alg=RS256", signed.token),
+            format!("{};info=<https://other.example/x.pem>", signed.token()),
+            format!("{};info=<{X5U40}>;ppt=div", signed.token()),
+            format!("{};info=<{X5U40}>;alg=RS256", signed.token()),
             signed.compact_identity(),
             "not a token".to_string(),
             String::new(),
@@ -1891,7 +1910,7 @@ mod tests {
         let mut rcd = Claims::shaken("12155551212", &["12155551299"], Attest::A, "x", NOW);
         rcd.rcd = Some(Rcd::name("Alice"));
         let signed = s.sign(Some(Ppt::Rcd), &rcd).unwrap();
-        let t = CompactToken::from_identity(&signed.token, &call(), &ConvertOptions::default())
+        let t = CompactToken::from_identity(&signed.token(), &call(), &ConvertOptions::default())
             .unwrap()
             .token;
         for n in 0..t.bytes.len() {
@@ -1928,7 +1947,7 @@ mod tests {
         let signed = s
             .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
             .unwrap();
-        let t = CompactToken::from_identity(&signed.token, &call(), &ConvertOptions::default())
+        let t = CompactToken::from_identity(&signed.token(), &call(), &ConvertOptions::default())
             .unwrap()
             .token;
         let mut v = t.value.clone();

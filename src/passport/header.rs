@@ -138,6 +138,15 @@ impl Header {
     }
 }
 
+/// `url` after `<scheme>://`, when `url` has that scheme. Schemes compare
+/// case-insensitively (RFC 3986 §3.1): `HTTPS://host/` is an https URL.
+pub(crate) fn strip_scheme<'u>(url: &'u str, scheme: &str) -> Option<&'u str> {
+    let n = scheme.len();
+    let head = url.as_bytes().get(..n + 3)?;
+    (head[..n].eq_ignore_ascii_case(scheme.as_bytes()) && &head[n..] == b"://")
+        .then(|| &url[n + 3..])
+}
+
 /// Syntactic check of a certificate URL: an absolute `http` or `https` URL with a host,
 /// no whitespace or control characters, at most [`MAX_URL_LEN`] bytes. Which schemes and
 /// hosts are *acceptable* is a verification policy, checked by the verifier.
@@ -151,9 +160,8 @@ pub fn check_url(url: &str) -> Result<(), String> {
     {
         return Err("URL contains whitespace, control or delimiter characters".into());
     }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
+    let rest = strip_scheme(url, "https")
+        .or_else(|| strip_scheme(url, "http"))
         .ok_or_else(|| format!("{url:?} is not an http(s) URL"))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or("");

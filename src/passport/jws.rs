@@ -65,6 +65,13 @@ impl<'a> RawToken<'a> {
             .decode(sig_b64)
             .map_err(|e| Error::format(Part::Signature, format!("bad base64url: {e}")))?;
         let signature: [u8; 64] = sig.as_slice().try_into().map_err(|_| {
+            // A token of another algorithm (ES384: 96 bytes) is an unsupported algorithm
+            // (437), not a malformed ES256 token.
+            if let Some(alg) = header_alg(&token[..dot1])
+                && alg != super::header::ALG_ES256
+            {
+                return Error::UnsupportedAlg(alg);
+            }
             Error::format(
                 Part::Signature,
                 format!("ES256 signature must be 64 bytes, got {}", sig.len()),
@@ -116,6 +123,19 @@ impl<'a> RawToken<'a> {
     }
 }
 
+/// The `alg` of a base64url header part, when it decodes to a JSON object with a string
+/// `alg` (error path only: the token's size is already bounded).
+fn header_alg(b64: &str) -> Option<String> {
+    let json = B64.decode(b64).ok()?;
+    match serde_json::from_slice::<serde_json::Value>(&json).ok()? {
+        serde_json::Value::Object(mut m) => match m.remove("alg")? {
+            serde_json::Value::String(a) => Some(a),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn decode_part(b64: &str, part: Part) -> Result<Vec<u8>, Error> {
     if b64.is_empty() {
         return Err(Error::format(part, "empty part"));
@@ -161,6 +181,25 @@ mod tests {
         assert!(!r.is_compact());
         let c = format!("..{}", sig());
         assert!(RawToken::split(&c).unwrap().is_compact());
+    }
+
+    #[test]
+    fn another_alg_is_unsupported_whatever_the_signature_length() {
+        let h = B64.encode(br#"{"alg":"ES384","typ":"passport","x5u":"https://a/b"}"#);
+        for len in [48, 64, 96, 132] {
+            let t = format!("{h}.eyK.{}", B64.encode(vec![1u8; len]));
+            match RawToken::split(&t) {
+                // 64 bytes splits; the header parser then refuses the alg.
+                Ok(_) => assert_eq!(len, 64),
+                Err(e) => {
+                    assert_eq!(e, Error::UnsupportedAlg("ES384".into()), "{len}");
+                    assert_eq!(e.sip_code(), 437);
+                }
+            }
+        }
+        let es256 = B64.encode(br#"{"alg":"ES256"}"#);
+        let t = format!("{es256}.eyK.{}", B64.encode([1u8; 96]));
+        assert_eq!(RawToken::split(&t).unwrap_err().kind(), "token_format");
     }
 
     #[test]

@@ -226,7 +226,7 @@ impl Expect {
                 let got_attest = v.attest().map(|a| a.as_str().to_owned());
                 let got_ppt = v.ppt().map(|p| p.as_str().to_owned());
                 let got_origid = v.origid().map(str::to_owned);
-                let got_div = v.claims.div.as_ref().map(|d| d.as_str().to_owned());
+                let got_div = v.claims().div.as_ref().map(|d| d.as_str().to_owned());
                 let mut diffs = Vec::new();
                 if *attest != got_attest {
                     diffs.push(format!("attest {got_attest:?}, expected {attest:?}"));
@@ -244,7 +244,7 @@ impl Expect {
                     diffs.push(format!("div {got_div:?}, expected {div:?}"));
                 }
                 for k in extra_claims {
-                    if !v.claims.extra.contains_key(k) {
+                    if !v.claims().extra.contains_key(k) {
                         diffs.push(format!("unknown claim {k:?} was not kept"));
                     }
                 }

@@ -111,7 +111,7 @@ pub fn verified_key(pem: &[u8], now: i64) -> Result<VerifyingKey, i32> {
     let mut ders: Vec<&[u8]> = chain.iter().map(|c| c.der()).collect();
     ders.extend(t.intermediates.iter().map(Vec::as_slice));
     match t.store.validate(&ders, now) {
-        Ok(path) => Ok(path.key),
+        Ok(path) => Ok(path.key().clone()),
         Err(Error::Cert { problem, .. }) => Err(match problem {
             CertProblem::Expired => codes::CERT_EXPIRED,
             CertProblem::NotYetValid => codes::CERT_BEFORE_VALIDITY,

@@ -373,7 +373,7 @@ mod tests {
             .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
             .unwrap();
         let id = signed.identity();
-        let tok = signed.token.clone();
+        let tok = signed.token().to_owned();
         assert_eq!(full(&f, &id, 60), 0);
         assert_eq!(full(&f, &format!("{tok};info=<{X5U}>"), 60), 0);
         assert_eq!(
@@ -486,8 +486,8 @@ mod tests {
                 NOW,
             )
         };
-        assert_eq!(t(&signed.token), 0);
-        assert_eq!(t(&format!("  {}\r\n", signed.token)), 0);
+        assert_eq!(t(&signed.token()), 0);
+        assert_eq!(t(&format!("  {}\r\n", signed.token())), 0);
         assert_eq!(t(&signed.identity()), -301);
         assert_eq!(t(""), -301);
         assert_eq!(t("abc.def"), -301);
@@ -517,7 +517,7 @@ mod tests {
         );
         assert_eq!(
             check_at(
-                signed.token.as_bytes(),
+                signed.token().as_bytes(),
                 Form::Token,
                 60,
                 Some(PubSource::Location("")),
@@ -527,7 +527,7 @@ mod tests {
             -451
         );
         assert_eq!(
-            check_at(signed.token.as_bytes(), Form::Token, 60, None, 1, NOW),
+            check_at(signed.token().as_bytes(), Form::Token, 60, None, 1, NOW),
             -451
         );
     }
