@@ -137,7 +137,7 @@ struct SignArgs {
     #[arg(long)]
     origid: Option<String>,
     /// Issued-at time, seconds since the epoch (default: now).
-    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
     iat: Option<i64>,
     /// PASSporT extension.
     #[arg(long, value_enum, default_value = "shaken")]
@@ -190,19 +190,19 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     dest: Option<String>,
     /// The current time, seconds since the epoch (default: the system clock).
-    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
     now: Option<i64>,
     /// Oldest iat accepted, seconds before now (0 or more).
-    #[arg(long, default_value_t = 60, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, default_value_t = 60, allow_negative_numbers = true, value_parser = non_negative)]
     max_age: i64,
     /// How far iat may be in the future, seconds (0 or more).
-    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = non_negative)]
     max_future: i64,
     /// Accept http:// x5u URLs.
     #[arg(long)]
     allow_http_x5u: bool,
     /// Compact form only: the iat to rebuild the PASSporT with.
-    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
     iat: Option<i64>,
     /// Compact form only: the attestation to rebuild the PASSporT with.
     #[arg(long)]
@@ -218,6 +218,16 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
           conflicts_with_all = ["identity", "identity_file", "orig", "dest", "iat", "attest", "origid"])]
     batch: Option<PathBuf>,
+}
+
+/// A number of seconds (a time or a duration) on the command line: 0 or more. Negative
+/// numbers are parsed (not taken for options) so that the message says what is wrong.
+fn non_negative(s: &str) -> Result<i64, String> {
+    match s.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        Ok(_) => Err("must be 0 or more (seconds)".into()),
+        Err(e) => Err(format!("not a whole number of seconds: {e}")),
+    }
 }
 
 /// Whether the command line asks for JSON output (`--json` or `--batch` before any `--`):
@@ -783,17 +793,21 @@ fn decode(input: Option<&str>, out: &mut Out) -> Result<ExitCode, UsageError> {
                 .map_err(|_| UsageError::input("standard input: not UTF-8 text".into()))?
         }
     };
-    let h = match IdentityHeader::parse(text.trim()) {
-        Ok(h) => h,
-        Err(e) => {
-            warn(format_args!("not an Identity value or token: {e}"));
-            return Ok(ExitCode::from(1));
-        }
-    };
     let mut doc = serde_json::Map::new();
     let mut problems: Vec<String> = Vec::new();
-    let parts: Vec<&str> = h.token.split('.').collect();
-    if h.is_compact() {
+    // A value the Identity parser refuses (say, a bad character in the signature) is
+    // still shown: its token is what precedes the first `;`.
+    let (token, h) = match IdentityHeader::parse(text.trim()) {
+        Ok(h) => (h.token.clone(), Some(h)),
+        Err(e) => {
+            problems.push(e.to_string());
+            let t = text.trim();
+            let t = t.strip_prefix("Identity:").unwrap_or(t);
+            (t.split(';').next().unwrap_or("").trim().to_owned(), None)
+        }
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    if token.starts_with("..") {
         doc.insert("compact".into(), json!(true));
         doc.insert(
             "note".into(),
@@ -804,9 +818,12 @@ fn decode(input: Option<&str>, out: &mut Out) -> Result<ExitCode, UsageError> {
             json!(parts.get(2).copied().unwrap_or("")),
         );
     } else if parts.len() != 3 {
-        problems.push(format!("{} parts, a token has 3", parts.len()));
+        problems.push(format!(
+            "{} dot-separated parts, a token has 3",
+            parts.len()
+        ));
     } else {
-        match passport::decode(&h.token) {
+        match passport::decode(&token) {
             Ok(d) => {
                 doc.insert("header".into(), Value::Object(d.header));
                 doc.insert("claims".into(), Value::Object(d.claims));
@@ -814,7 +831,9 @@ fn decode(input: Option<&str>, out: &mut Out) -> Result<ExitCode, UsageError> {
             }
             Err(e) => {
                 // Show what can be shown, and say what is wrong.
-                problems.push(e.to_string());
+                if h.is_some() {
+                    problems.push(e.to_string());
+                }
                 for (name, part) in [("header", parts[0]), ("claims", parts[1])] {
                     match decode_part(part) {
                         Ok(v) => {
@@ -827,7 +846,9 @@ fn decode(input: Option<&str>, out: &mut Out) -> Result<ExitCode, UsageError> {
             }
         }
     }
-    if h.info.is_some() || h.ppt.is_some() || h.alg.is_some() {
+    if let Some(h) = &h
+        && (h.info.is_some() || h.ppt.is_some() || h.alg.is_some())
+    {
         doc.insert(
             "identity_params".into(),
             json!({"info": h.info, "alg": h.alg, "ppt": h.ppt}),
