@@ -48,8 +48,9 @@ pub(crate) enum CertCmd {
         /// A telephone number range START:COUNT for the TNAuthList. Repeatable.
         #[arg(long)]
         range: Vec<String>,
-        /// Validity in days from now.
-        #[arg(long, default_value_t = 365)]
+        /// Validity in days from now (1 or more).
+        #[arg(long, default_value_t = 365, allow_negative_numbers = true,
+              value_parser = clap::value_parser!(i64).range(1..=36_500))]
         days: i64,
         /// Give the intermediate a P-384 key.
         #[arg(long)]

@@ -342,6 +342,13 @@ fn usage_problems_exit_2() {
         );
         assert!(stderr(&o).contains(opt), "{}", stderr(&o));
     }
+    let o = f.run(&["cert", "issue", "--out-dir", "x", "--days", "-1", "--json"]);
+    assert_usage_json(&o, "-1");
+    assert!(
+        !stderr(&o).contains("unexpected argument"),
+        "{}",
+        stderr(&o)
+    );
     // No key source: the message names every way to give one.
     let o = f.run(&["verify", "--identity-file", "id.txt", "--json"]);
     for opt in ["--pubkey", "--cert", "--fetch", "--trust-anchor"] {
