@@ -691,6 +691,23 @@ fn batch_mode() {
     );
     assert_eq!(v[5]["line"], 7);
     assert_eq!(v[5]["valid"], true);
+    // A compact-form value with the data to rebuild it; without: a request error.
+    let compact = Fixture::sign_in(f.path(), &["--form", "compact"]);
+    let input = format!(
+        "{{\"identity\":\"{compact}\",\"orig\":\"{ORIG}\",\"dest\":\"{DEST}\",\"iat\":{IAT},\"attest\":\"A\",\"origid\":\"{ORIGID}\",\"now\":{NOW}}}\n{{\"identity\":\"{compact}\",\"orig\":\"{ORIG}\",\"dest\":\"{DEST}\"}}\n"
+    );
+    let o = f.run_stdin(
+        &["verify", "--batch", "--pubkey", "pub.pem"],
+        input.as_bytes(),
+    );
+    let v = json_lines(&o);
+    assert_eq!(v[0]["valid"], true, "{}", v[0]);
+    assert_eq!(v[1]["kind"], "request");
+    let e = v[1]["error"].as_str().unwrap();
+    assert!(
+        e.contains("iat, attest, origid") && !e.contains("--"),
+        "{e}"
+    );
     // From a file; all valid: exit 0. Invalid verdicts only: exit 1.
     let many: String = (0..200)
         .map(|i| {
