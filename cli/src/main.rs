@@ -330,23 +330,29 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, UsageError> {
     read_limited(path, MAX_INPUT_FILE)
 }
 
-/// Reads `path` (`-`: standard input), refusing more than `limit` bytes.
-pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, UsageError> {
+/// Reads at most the first `n` bytes of `path` (`-`: standard input).
+pub(crate) fn read_prefix(path: &Path, n: u64) -> Result<Vec<u8>, UsageError> {
     let fail = |e: std::io::Error| UsageError::input(format!("{}: {e}", path.display()));
     let mut data = Vec::new();
     if path.as_os_str() == "-" {
         std::io::stdin()
             .lock()
-            .take(limit + 1)
+            .take(n)
             .read_to_end(&mut data)
             .map_err(fail)?;
     } else {
         std::fs::File::open(path)
             .map_err(fail)?
-            .take(limit + 1)
+            .take(n)
             .read_to_end(&mut data)
             .map_err(fail)?;
     }
+    Ok(data)
+}
+
+/// Reads `path` (`-`: standard input), refusing more than `limit` bytes.
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, UsageError> {
+    let data = read_prefix(path, limit + 1)?;
     if data.len() as u64 > limit {
         return Err(UsageError::input(format!(
             "{}: larger than {limit} bytes",
@@ -478,8 +484,9 @@ fn read_identity(a: &VerifyArgs) -> Result<String, UsageError> {
         v.clone()
     } else {
         let p = a.identity_file.as_deref().unwrap_or(Path::new("-"));
-        // One byte over the limit, so that the parser reports the limit.
-        let data = read_limited(p, cliauth::limits::MAX_IDENTITY_HEADER_LEN as u64 + 1)?;
+        // At most one byte over the limit: the parser then reports the limit (438 `limit`,
+        // the token's problem, whatever the length).
+        let data = read_prefix(p, cliauth::limits::MAX_IDENTITY_HEADER_LEN as u64 + 1)?;
         String::from_utf8(data)
             .map_err(|_| UsageError::input(format!("{}: not UTF-8 text", p.display())))?
     };
@@ -785,7 +792,7 @@ fn decode(input: Option<&str>, out: &mut Out) -> Result<ExitCode, UsageError> {
     let text = match input {
         Some(s) if s != "-" => s.to_owned(),
         _ => {
-            let data = read_limited(
+            let data = read_prefix(
                 Path::new("-"),
                 cliauth::limits::MAX_IDENTITY_HEADER_LEN as u64 + 1,
             )?;

@@ -404,6 +404,11 @@ fn usage_problems_exit_2() {
     ]);
     assert_usage_json(&o, "missing.txt");
     assert_eq!(json_lines(&o)[0]["kind"], "input");
+    // An oversized Identity value is the token's problem (438 limit), however large.
+    let big = "a".repeat(1 << 20);
+    let o = f.run_stdin(&["verify", "--pubkey", "pub.pem", "--json"], big.as_bytes());
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(json_lines(&o)[0]["kind"], "limit");
     // clap's own errors too.
     let o = f.run(&["verify", "--json", "--no-such-option"]);
     assert_usage_json(&o, "--no-such-option");
