@@ -22,7 +22,11 @@ pub(crate) const MAX_INSPECT_INPUT: u64 = MAX_INPUT_FILE;
 #[derive(Subcommand)]
 pub(crate) enum CertCmd {
     /// Describe certificates: one line (or JSON object) per certificate, with the profile
-    /// faults. Files may be PEM bundles, DER, or gzip-compressed.
+    /// faults.
+    ///
+    /// Files may be PEM bundles, DER, or gzip-compressed (at most 64 MiB after
+    /// decompression). Exit status 1 when a certificate cannot be parsed, 2 when a file
+    /// cannot be read or holds no certificate.
     Inspect {
         /// Certificate files.
         #[arg(required = true)]

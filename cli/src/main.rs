@@ -45,8 +45,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Generate an ECDSA P-256 key pair (PKCS#8 PEM). Refuses to overwrite a file unless
-    /// --force is given.
+    /// Generate an ECDSA P-256 key pair (PKCS#8 PEM).
+    ///
+    /// Refuses to overwrite a file unless --force is given.
     Keygen {
         /// Where to write the private key (mode 0600).
         #[arg(long)]
@@ -63,10 +64,17 @@ enum Cmd {
     Key(KeyCmd),
     /// Sign a PASSporT and print the Identity header value (or the token).
     Sign(SignArgs),
-    /// Verify an Identity header value or token. Exit 0 valid, 1 invalid, 2 usage error.
+    /// Verify an Identity header value or token (or a batch of them).
+    ///
+    /// Exit status 0: every token valid; 1: a token invalid (an x5u that cannot be fetched
+    /// included: SIP 436); 2: a usage, input or output problem (with --json or --batch,
+    /// also one {"error":…,"kind":…} object on standard output).
     Verify(VerifyArgs),
-    /// Print a token's header and claims as JSON, without verifying it. Exit 0 decoded,
-    /// 1 malformed (what could be decoded is still printed), 2 usage error.
+    /// Print a token's header and claims as JSON, without verifying it.
+    ///
+    /// Exit status 0: decoded; 1: malformed (what could be decoded is still printed, with
+    /// "problems"); 2: a usage or input problem. A compact-form value carries no header or
+    /// claims: it is shown as "compact": true.
     Decode {
         /// A token or an Identity header value; `-` or nothing: standard input.
         input: Option<String>,
@@ -77,14 +85,18 @@ enum Cmd {
     /// STI certificates: inspect them, or issue a test PKI.
     #[command(subcommand)]
     Cert(cert::CertCmd),
-    /// Print a shell completion script (e.g. `cliauth completions bash >
-    /// ~/.local/share/bash-completion/completions/cliauth`).
+    /// Print a shell completion script.
+    ///
+    /// For example: cliauth completions bash >
+    /// ~/.local/share/bash-completion/completions/cliauth
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), or with --out-dir write one page per subcommand
-    /// (`cliauth.1`, `cliauth-verify.1`, …) into a directory.
+    /// Print the man page (roff), or write one page per subcommand.
+    ///
+    /// With --out-dir: cliauth.1, cliauth-verify.1, … in that directory (for example
+    /// ~/.local/share/man/man1).
     Man {
         /// Write all pages into this directory instead.
         #[arg(long)]
@@ -614,13 +626,10 @@ pub(crate) fn verify_all(
     d: &CallData<'_>,
     now: i64,
 ) -> Result<Vec<Result<Verdict, cliauth::Error>>, UsageError> {
-    let values = match (setup, IdentityHeader::parse_all(identity)) {
+    let (verifier, values) = match (setup, IdentityHeader::parse_all(identity)) {
         (_, Err(e)) => return Ok(vec![Err(e)]),
         (Setup::ChainInvalid(e), Ok(_)) => return Ok(vec![Err(e.clone())]),
-        (Setup::Ready(_), Ok(values)) => values,
-    };
-    let Setup::Ready(verifier) = setup else {
-        return Ok(Vec::new());
+        (Setup::Ready(v), Ok(values)) => (v, values),
     };
     let call = Call {
         orig: d.orig,
