@@ -5,14 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use cliauth::Call;
-use cliauth::isup::token::{ClaimsPart, HeaderPart, OrigId, WireParty};
+use cliauth::isup::token::{ClaimsPart, HeaderPart, OrigId, WireAttest, WireParty, WirePpt};
 use cliauth::isup::{
     AddressDigits, CalledPartyNumber, CallingPartyNumber, CompactToken, ConvertOptions, Gateway,
     GatewayConfig, Iam, NatureOfAddress, NumberMapping, NumberingPlan,
 };
 use serde_json::json;
 
-use crate::UsageError;
+use crate::{Out, UsageError};
 
 #[derive(Subcommand)]
 pub(crate) enum IsupCmd {
@@ -133,10 +133,10 @@ impl Numbers {
     fn tns(&self) -> Result<(String, String), UsageError> {
         let m = self.mapping.get();
         let tn = |digits: &str| -> Result<String, UsageError> {
-            let d =
-                AddressDigits::new(digits).map_err(|e| UsageError(format!("{digits:?}: {e}")))?;
+            let d = AddressDigits::new(digits)
+                .map_err(|e| UsageError(format!("{}: {e}", crate::out::quoted(digits))))?;
             m.to_tn(self.nature(), NumberingPlan::ISDN, &d)
-                .map_err(|e| UsageError(format!("{digits:?}: {e}")))
+                .map_err(|e| UsageError(format!("{}: {e}", crate::out::quoted(digits))))
         };
         Ok((tn(&self.calling)?, tn(&self.called)?))
     }
@@ -155,12 +155,12 @@ fn gateway(mapping: &Mapping) -> Gateway {
 }
 
 /// A failure of the token or message itself: exit 1 with the reason.
-fn invalid(e: impl std::fmt::Display) -> Result<ExitCode, UsageError> {
-    println!("invalid: {e}");
+fn invalid(out: &mut Out, e: impl std::fmt::Display) -> Result<ExitCode, UsageError> {
+    out.line(format_args!("invalid: {e}"))?;
     Ok(ExitCode::from(1))
 }
 
-pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
+pub(crate) fn run(cmd: IsupCmd, out: &mut Out) -> Result<ExitCode, UsageError> {
     match cmd {
         IsupCmd::Encode {
             identity,
@@ -175,22 +175,22 @@ pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
             };
             match CompactToken::from_identity(identity.trim(), &Call::new(&orig, &dest), &opts) {
                 Ok(c) => {
-                    println!("{}", hex::encode(&c.token.bytes()));
+                    out.line(hex::encode(c.token.bytes()))?;
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => invalid(e),
+                Err(e) => invalid(out, e),
             }
         }
         IsupCmd::Decode { hex, json } => {
             let token = match CompactToken::decode(&unhex(&hex)?) {
                 Ok(t) => t,
-                Err(e) => return invalid(e),
+                Err(e) => return invalid(out, e),
             };
             let v = describe(&token);
             if json {
-                println!("{v}");
+                out.line(v)?;
             } else {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                out.line(serde_json::to_string_pretty(&v).unwrap_or_default())?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -200,24 +200,25 @@ pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
                 .and_then(|t| t.rebuild(&Call::new(&orig, &dest)))
             {
                 Ok(sip) => {
-                    println!("{}", sip.identity);
+                    out.line(&sip.identity)?;
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => invalid(e),
+                Err(e) => invalid(out, e),
             }
         }
         IsupCmd::Iam(IamCmd::New { numbers }) => {
             let nature = numbers.nature();
-            let digits =
-                |d: &str| AddressDigits::new(d).map_err(|e| UsageError(format!("{d:?}: {e}")));
+            let digits = |d: &str| {
+                AddressDigits::new(d)
+                    .map_err(|e| UsageError(format!("{}: {e}", crate::out::quoted(d))))
+            };
             let mut iam = Iam::new(&CalledPartyNumber::new(nature, digits(&numbers.called)?))
                 .map_err(|e| UsageError(e.to_string()))?;
             iam.set_calling_number(&CallingPartyNumber::new(nature, digits(&numbers.calling)?))
                 .map_err(|e| UsageError(e.to_string()))?;
-            println!(
-                "{}",
-                hex::encode(iam.to_bytes().map_err(|e| UsageError(e.to_string()))?)
-            );
+            out.line(hex::encode(
+                iam.to_bytes().map_err(|e| UsageError(e.to_string()))?,
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         IsupCmd::Iam(IamCmd::Add {
@@ -227,17 +228,17 @@ pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
         }) => {
             let mut parsed = match Iam::parse(&unhex(&iam)?) {
                 Ok(i) => i,
-                Err(e) => return invalid(e),
+                Err(e) => return invalid(out, e),
             };
             match gateway(&mapping).outgoing(&mut parsed, identity.trim()) {
-                Ok(out) => {
-                    println!("{}", hex::encode(&out.encoded.iam));
-                    if let Some(sgm) = &out.encoded.sgm {
-                        println!("{}", hex::encode(sgm));
+                Ok(added) => {
+                    out.line(hex::encode(&added.encoded.iam))?;
+                    if let Some(sgm) = &added.encoded.sgm {
+                        out.line(hex::encode(sgm))?;
                     }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => invalid(e),
+                Err(e) => invalid(out, e),
             }
         }
         IsupCmd::Iam(IamCmd::Take { iam, sgm, mapping }) => {
@@ -245,13 +246,13 @@ pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
             let gw = gateway(&mapping);
             let parsed = match Iam::parse_segmented(&unhex(&iam)?, sgm.as_deref()) {
                 Ok(i) => i,
-                Err(e) => return invalid(e),
+                Err(e) => return invalid(out, e),
             };
             let cfg = GatewayConfig::default().message;
             let bytes = match parsed.find_token(&cfg) {
                 Ok(Some(b)) => b,
-                Ok(None) => return invalid("the IAM carries no token"),
-                Err(e) => return invalid(e),
+                Ok(None) => return invalid(out, "the IAM carries no token"),
+                Err(e) => return invalid(out, e),
             };
             let (calling, called) = gw.call_numbers(&parsed);
             let call = Call {
@@ -260,12 +261,33 @@ pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
             };
             match CompactToken::decode(&bytes).and_then(|t| t.rebuild(&call)) {
                 Ok(sip) => {
-                    println!("{}", sip.identity);
+                    out.line(&sip.identity)?;
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => invalid(e),
+                Err(e) => invalid(out, e),
             }
         }
+    }
+}
+
+/// The `ppt` value a wire code stands for (never Rust `Debug` text).
+fn ppt_name(p: WirePpt) -> &'static str {
+    match p {
+        WirePpt::Shaken => "shaken",
+        WirePpt::Div => "div",
+        WirePpt::DivO => "div-o",
+        WirePpt::Rcd => "rcd",
+        _ => "(extension)",
+    }
+}
+
+/// The `attest` value a wire code stands for.
+fn attest_name(a: WireAttest) -> &'static str {
+    match a {
+        WireAttest::A => "A",
+        WireAttest::B => "B",
+        WireAttest::C => "C",
+        _ => "(extension)",
     }
 }
 
@@ -274,7 +296,7 @@ fn describe(t: &CompactToken) -> serde_json::Value {
     let header = match &v.header {
         HeaderPart::Rebuilt(h) => json!({
             "rebuilt": true,
-            "ppt": h.ppt.map(|p| format!("{p:?}").to_lowercase()),
+            "ppt": h.ppt.map(ppt_name),
             "x5u": h.x5u.to_string(),
             "typ_absent": h.typ_absent,
             "other": h.other.as_ref().map(ToString::to_string),
@@ -283,7 +305,7 @@ fn describe(t: &CompactToken) -> serde_json::Value {
         HeaderPart::Inherited(h) => json!({
             "rebuilt": true,
             "x5u_inherited": true,
-            "ppt": h.ppt.map(|p| format!("{p:?}").to_lowercase()),
+            "ppt": h.ppt.map(ppt_name),
             "typ_absent": h.typ_absent,
             "other": h.other.as_ref().map(ToString::to_string),
         }),
@@ -293,7 +315,7 @@ fn describe(t: &CompactToken) -> serde_json::Value {
         ClaimsPart::Rebuilt(c) => json!({
             "rebuilt": true,
             "iat": c.iat.to_string().parse::<i64>().ok(),
-            "attest": c.attest.map(|a| format!("{a:?}")),
+            "attest": c.attest.map(attest_name),
             "origid": c.origid.as_ref().map(|o| match o {
                 OrigId::Uuid(b) => cliauth::isup::token::uuid_string(b),
                 OrigId::Text(s) => s.to_string(),

@@ -19,6 +19,9 @@ pub const STI_POLICY_OID: &[u64] = &[2, 16, 840, 1, 114569, 1, 1, 3];
 
 const OID_TN_AUTH_LIST: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 26];
 const OID_CERT_POLICIES: &[u64] = &[2, 5, 29, 32];
+const OID_CRL_DP: &[u64] = &[2, 5, 29, 31];
+const OID_CN: &[u64] = &[2, 5, 4, 3];
+const OID_O: &[u64] = &[2, 5, 4, 10];
 
 /// What to put in a test PKI.
 #[derive(Debug, Clone)]
@@ -53,6 +56,10 @@ pub struct TestPkiOptions {
     /// Add to the end entity a critical extension with this OID (an empty SEQUENCE) that
     /// no validator understands.
     pub ee_unknown_critical: Option<Vec<u64>>,
+    /// Follow the ATIS-1000080 profile in the intermediate too (certificatePolicies and a
+    /// CRL distribution point), and give every CRL distribution point a cRLIssuer naming
+    /// the CRL's issuer: a PKI with no profile fault (`cliauth cert issue`).
+    pub sti_profile: bool,
 }
 
 impl Default for TestPkiOptions {
@@ -72,6 +79,7 @@ impl Default for TestPkiOptions {
             name: "cliauth test".into(),
             critical_policies: false,
             ee_unknown_critical: None,
+            sti_profile: false,
         }
     }
 }
@@ -152,6 +160,49 @@ fn policies_der(oid: &[u64]) -> Vec<u8> {
     })
 }
 
+/// A cRLDistributionPoints extension (RFC 5280 §4.2.1.13) with one distribution point: a
+/// full name (the URL) and a cRLIssuer (the directory name CN=`cn`, O=`o`), as
+/// ATIS-1000080 asks.
+fn crl_dp_with_issuer(url: &str, cn: &str, o: &str) -> CustomExtension {
+    use yasna::Tag;
+    let attr = |w: yasna::DERWriter<'_>, oid: &[u64], v: &str| {
+        w.write_set(|w| {
+            w.next().write_sequence(|w| {
+                w.next()
+                    .write_oid(&yasna::models::ObjectIdentifier::from_slice(oid));
+                w.next().write_utf8_string(v);
+            })
+        })
+    };
+    let der = yasna::construct_der(|w| {
+        w.write_sequence(|w| {
+            w.next().write_sequence(|w| {
+                // distributionPoint [0] { fullName [0] { uniformResourceIdentifier [6] } }
+                w.next().write_tagged(Tag::context(0), |w| {
+                    w.write_tagged_implicit(Tag::context(0), |w| {
+                        w.write_sequence(|w| {
+                            w.next()
+                                .write_tagged_implicit(Tag::context(6), |w| w.write_ia5_string(url))
+                        })
+                    })
+                });
+                // cRLIssuer [2] { directoryName [4] Name }
+                w.next().write_tagged_implicit(Tag::context(2), |w| {
+                    w.write_sequence(|w| {
+                        w.next().write_tagged(Tag::context(4), |w| {
+                            w.write_sequence(|w| {
+                                attr(w.next(), OID_CN, cn);
+                                attr(w.next(), OID_O, o);
+                            })
+                        })
+                    })
+                });
+            })
+        })
+    });
+    CustomExtension::from_oid_content(OID_CRL_DP, der)
+}
+
 /// A certificatePolicies extension naming the STI policy.
 fn policies(critical: bool) -> CustomExtension {
     let mut ext =
@@ -181,6 +232,15 @@ impl TestPki {
         }
         if opts.critical_policies {
             int_params.custom_extensions.push(policies(true));
+        } else if opts.sti_profile {
+            int_params.custom_extensions.push(policies(false));
+        }
+        if opts.sti_profile {
+            int_params.custom_extensions.push(crl_dp_with_issuer(
+                &opts.crl_url,
+                &format!("{} root", opts.name),
+                "cliauth test PKI",
+            ));
         }
         let intermediate_serial = int_params
             .serial_number
@@ -211,9 +271,17 @@ impl TestPki {
         ee.use_authority_key_identifier_extension = true;
         let ee_serial = serial()?;
         ee.serial_number = Some(SerialNumber::from(ee_serial.clone()));
-        ee.crl_distribution_points = vec![CrlDistributionPoint {
-            uris: vec![opts.crl_url.clone()],
-        }];
+        if opts.sti_profile {
+            ee.custom_extensions.push(crl_dp_with_issuer(
+                &opts.crl_url,
+                &format!("{} intermediate", opts.name),
+                "cliauth test PKI",
+            ));
+        } else {
+            ee.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![opts.crl_url.clone()],
+            }];
+        }
         ee.custom_extensions.push(policies(opts.critical_policies));
         if let Some(oid) = &opts.ee_unknown_critical {
             let mut ext = CustomExtension::from_oid_content(oid, vec![0x30, 0x00]);
