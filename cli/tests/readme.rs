@@ -107,6 +107,7 @@ fn readme_examples_run_as_documented() {
     let mut valid_keys = BTreeSet::new();
     let mut invalid_keys = BTreeSet::new();
     let mut batch_keys = BTreeSet::new();
+    let mut verdict_errors = Vec::new();
     for (cmd, status, expected) in &examples {
         let o = Command::new("sh")
             .args(["-c", cmd])
@@ -141,6 +142,13 @@ fn readme_examples_run_as_documented() {
                     }
                 }
                 let _ = batch;
+                if m.get("valid") == Some(&serde_json::Value::Bool(false)) {
+                    verdict_errors.push((
+                        m["kind"].as_str().unwrap().to_owned(),
+                        m["sip_code"].as_u64().unwrap(),
+                        m["reason"].as_str().unwrap().to_owned(),
+                    ));
+                }
             }
         }
     }
@@ -161,6 +169,62 @@ fn readme_examples_run_as_documented() {
     assert_eq!(valid_keys, names(&["valid", "all"]));
     assert_eq!(invalid_keys, names(&["invalid", "all"]));
     assert_eq!(batch_keys, names(&["batch"]));
+    // The invalid verdicts shown agree with the error table.
+    let errors = error_table(&section);
+    assert!(!verdict_errors.is_empty());
+    for (kind, sip, reason) in &verdict_errors {
+        assert_eq!(
+            errors.get(kind),
+            Some(&(*sip, reason.clone())),
+            "README error table vs. output for {kind}"
+        );
+    }
+}
+
+/// The "Errors and SIP codes" table: kind → (SIP code, reason).
+fn error_table(section: &str) -> std::collections::BTreeMap<String, (u64, String)> {
+    let mut out = std::collections::BTreeMap::new();
+    for row in table(section, "`kind` | meaning") {
+        let sip: u64 = row[2].parse().unwrap();
+        for kind in row[0].split(", ") {
+            out.insert(kind.trim_matches('`').to_owned(), (sip, row[3].clone()));
+        }
+    }
+    out
+}
+
+/// Every invalid case of the test vectors (checked against the library by
+/// `tests/vectors.rs`) has the SIP code the README's error table gives its kind.
+#[test]
+fn readme_error_table_matches_the_vectors() {
+    let errors = error_table(&readme_sections());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/passport.json");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut seen = 0;
+    for case in file["cases"].as_array().unwrap() {
+        let e = &case["expect"];
+        if let (Some(kind), Some(sip)) = (e["kind"].as_str(), e["sip_code"].as_u64()) {
+            let row = errors
+                .get(kind)
+                .unwrap_or_else(|| panic!("kind {kind} is not in the README's error table"));
+            assert_eq!(row.0, sip, "{}: {kind}", case["name"]);
+            seen += 1;
+        }
+    }
+    assert!(seen > 50, "{seen} invalid cases");
+    // One reason text per SIP code.
+    for (kind, (sip, reason)) in &errors {
+        let want = match sip {
+            403 => "Stale Date",
+            428 => "Use Identity Header",
+            436 => "Bad Identity Info",
+            437 => "Unsupported Credential",
+            438 => "Invalid Identity Header",
+            _ => panic!("{kind}: SIP {sip}"),
+        };
+        assert_eq!(reason, want, "{kind}");
+    }
 }
 
 #[test]

@@ -416,3 +416,36 @@ fn crl(
         .pem()
         .map_err(err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cert::StiCert;
+    use crate::cert::sticert::pem_blocks;
+
+    /// `sti_profile` (what `cliauth cert issue` asks for) gives three certificates without
+    /// an ATIS-1000080 profile fault; without it, the intermediate lacks its policy and
+    /// CRL distribution point.
+    #[test]
+    fn sti_profile_pki_has_no_profile_fault() {
+        let faults = |opts: &TestPkiOptions| -> Vec<Vec<&'static str>> {
+            let pki = TestPki::generate(opts).unwrap();
+            [&pki.ee_pem, &pki.intermediate_pem, &pki.root_pem]
+                .iter()
+                .map(|pem| {
+                    let (_, der) = pem_blocks(pem.as_bytes()).next().unwrap().unwrap();
+                    let c = StiCert::from_der(&der).unwrap();
+                    c.check_profile().iter().map(|f| f.id()).collect()
+                })
+                .collect()
+        };
+        let strict = faults(&TestPkiOptions {
+            sti_profile: true,
+            ..TestPkiOptions::default()
+        });
+        assert_eq!(strict, vec![Vec::<&str>::new(); 3]);
+        let lax = faults(&TestPkiOptions::default());
+        assert!(lax[1].contains(&"policy_missing"), "{lax:?}");
+        assert!(lax[0].contains(&"crl_dp_crl_issuer_missing"), "{lax:?}");
+    }
+}
