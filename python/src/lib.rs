@@ -1,13 +1,13 @@
 //! `cliauth._cliauth`: the Python extension module of cliauth (PyO3, abi3 for CPython ≥ 3.9).
 //!
 //! The Python package `cliauth` (python/cliauth/) re-exports what this module defines:
-//! [`signer`] (keys, `Signer`, `Signed`), [`verifier`] (`Verifier`, `Verdict`, `decode`),
-//! [`isup`] (the ISUP/BICC compact token and IAM carriage) and [`errors`] (the exception
+//! `signer` (keys, `Signer`, `Signed`), `verifier` (`Verifier`, `Verdict`, `decode`),
+//! `isup` (the ISUP/BICC compact token and IAM carriage) and `errors` (the exception
 //! classes and the one function that turns a library [`cliauth::Error`] into one).
 //!
 //! Signing and verification run with the GIL released (`Python::detach`), so a Python
 //! thread pool scales across cores. All conversions between Python and JSON go through
-//! [`convert`], which bounds nesting depth and size.
+//! `convert`, which bounds nesting depth and size.
 
 use pyo3::prelude::*;
 
