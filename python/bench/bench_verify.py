@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Benchmark of Verifier.verify from Python (issue 12 acceptance):
+
+* scaling: the rate on 2 threads must reach >= 1.8x the single-thread rate (verification
+  releases the GIL, so a thread pool uses both cores);
+* overhead: one call from Python must cost <= 1.15x the Rust `passport/verify` criterion
+  bench (the same token shape: SHAKEN, key in hand, call numbers checked).
+
+Usage (with the release wheel installed, e.g. `pip install ./python`):
+
+    python python/bench/bench_verify.py                 # Python figures only
+    python python/bench/bench_verify.py --rust          # also runs the Rust bench (cargo)
+    python python/bench/bench_verify.py --rust-us 47.1  # compare with a known Rust figure
+    ... --check                                         # exit 1 if a target is missed
+
+Every figure is the best of --repeat runs (the machine may be busy).
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cliauth
+
+NOW = 1_700_000_000
+ORIGID = "123e4567-e89b-12d3-a456-426655440000"
+X5U = "https://cert.example.org/passport.pem"
+
+
+def setup():
+    private_pem, public_pem = cliauth.keygen()
+    signer = cliauth.Signer(private_pem, X5U)
+    identity = signer.sign_shaken("12155551212", ["12155551213"], "A", ORIGID, NOW).identity
+    return cliauth.Verifier(public_pem), identity
+
+
+def run_calls(verifier, identity, n):
+    verify = verifier.verify
+    for _ in range(n):
+        verify(identity, "12155551212", "12155551213", NOW)
+
+
+def single(verifier, identity, n):
+    start = time.perf_counter()
+    run_calls(verifier, identity, n)
+    return n / (time.perf_counter() - start)
+
+
+def threaded(verifier, identity, n, threads):
+    barrier = threading.Barrier(threads + 1)
+
+    def work():
+        barrier.wait()
+        run_calls(verifier, identity, n)
+
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in ts:
+        t.join()
+    return threads * n / (time.perf_counter() - start)
+
+
+def rust_verify_us(root):
+    """Runs the Rust criterion bench `passport/verify` and returns its mean estimate (µs)."""
+    out = subprocess.run(
+        ["cargo", "bench", "--bench", "passport", "--", "passport/verify$"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    m = re.search(r"passport/verify\s+time:\s+\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", out)
+    if not m:
+        raise SystemExit(f"cannot find passport/verify in the cargo bench output:\n{out}")
+    value, unit = float(m.group(1)), m.group(2)
+    return value * {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3}[unit]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=int, default=20000, help="calls per thread per run")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per figure (best taken)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rust", action="store_true", help="run the Rust bench for comparison")
+    ap.add_argument("--rust-us", type=float, help="the Rust passport/verify time in µs")
+    ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    args = ap.parse_args()
+
+    verifier, identity = setup()
+    run_calls(verifier, identity, 2000)  # warm up
+    one = max(single(verifier, identity, args.calls) for _ in range(args.repeat))
+    many = max(threaded(verifier, identity, args.calls, args.threads) for _ in range(args.repeat))
+    scaling = many / one
+    per_call_us = 1e6 / one
+    print(f"cpus: {os.cpu_count()}, cliauth {cliauth.__version__}, Python {sys.version.split()[0]}")
+    print(f"Verifier.verify, 1 thread:  {one:10.0f} /s  ({per_call_us:.2f} µs per call)")
+    print(f"Verifier.verify, {args.threads} threads: {many:10.0f} /s  ({scaling:.2f}x, target >= 1.8x)")
+    ok = scaling >= 1.8
+    rust = args.rust_us
+    if args.rust:
+        rust = rust_verify_us(Path(__file__).resolve().parents[2])
+    if rust:
+        ratio = per_call_us / rust
+        print(f"Rust passport/verify: {rust:.2f} µs; Python/Rust = {ratio:.3f} (target <= 1.15)")
+        ok = ok and ratio <= 1.15
+    if args.check and not ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
