@@ -39,9 +39,6 @@ fn gateway(country_code: Option<&str>) -> Gateway {
     })
 }
 
-/// isup_encode(identity, orig=None, dest=None, *, explicit_numbers=False, allow_verbatim=True) -> bytes
-/// --
-///
 /// Converts an Identity header value into the compact ISUP token (UPER octets).
 /// `orig`/`dest` are the IAM's numbers as telephone numbers: where they rebuild the
 /// token's `orig`/`dest` exactly, the token leaves them out. The result is guaranteed to
@@ -112,9 +109,6 @@ impl PyCompactToken {
     }
 }
 
-/// isup_decode(data) -> CompactToken
-/// --
-///
 /// Decodes a compact ISUP token (size limit, trailing octets, version checked). Raises
 /// `IsupError`.
 #[pyfunction]
@@ -124,9 +118,6 @@ fn isup_decode(data: Vec<u8>) -> PyResult<PyCompactToken> {
         .map_err(errors::isup)
 }
 
-/// isup_to_identity(data, orig=None, dest=None) -> str
-/// --
-///
 /// Decodes a compact ISUP token and rebuilds the Identity header value, byte for byte as
 /// signed. Raises `IsupError`.
 #[pyfunction]
@@ -135,9 +126,6 @@ fn isup_to_identity(data: Vec<u8>, orig: Option<String>, dest: Option<String>) -
     isup_decode(data)?.to_identity(orig, dest)
 }
 
-/// isup_iam_new(calling, called, national=False) -> bytes
-/// --
-///
 /// A minimal Initial Address Message (speech call) with these calling and called party
 /// numbers (digits as in the IAM; international numbers unless `national`).
 #[pyfunction]
@@ -163,9 +151,6 @@ fn isup_iam_new<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
-/// isup_iam_add(iam, identity, country_code=None) -> tuple[bytes, bytes | None]
-/// --
-///
 /// Outgoing gateway: puts the compact token of `identity` into the IAM (replacing any),
 /// its numbers mapped to telephone numbers (national numbers with `country_code`).
 /// Returns `(iam, sgm)`, `sgm` the Segmentation message when the IAM had to be split, else
@@ -186,9 +171,6 @@ fn isup_iam_add<'py>(
     Ok((PyBytes::new(py, &out.encoded.iam), sgm))
 }
 
-/// isup_iam_take(iam, sgm=None, country_code=None) -> str
-/// --
-///
 /// Incoming gateway: takes the compact token out of the IAM (and its SGM) and rebuilds the
 /// Identity header value from it and the IAM's numbers. Raises `IsupError` (also when the
 /// IAM carries no token).

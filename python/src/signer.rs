@@ -16,9 +16,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// keygen() -> tuple[str, str]
-/// --
-///
 /// Generates a new ECDSA P-256 key pair: `(private_key_pem, public_key_pem)`, the private
 /// key as PKCS#8 `PRIVATE KEY` PEM, the public key as SubjectPublicKeyInfo `PUBLIC KEY` PEM.
 #[pyfunction]
@@ -52,9 +49,6 @@ pub(crate) fn one_or_many(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<St
         .map_err(|_| PyTypeError::new_err(format!("{what} must be a str or a list of str")))
 }
 
-/// Signer(key, x5u)
-/// --
-///
 /// The authentication service: signs PASSporTs with one ECDSA P-256 private key for the
 /// certificate published at `x5u` (an https URL).
 ///
@@ -96,7 +90,10 @@ impl PySigner {
     /// `12155551212`); `dest` may be a list. `attest` is `"A"`, `"B"` or `"C"`; `origid`
     /// defaults to a new random UUID and `iat` to the current time (Unix seconds).
     /// Raises `SigningError` for numbers that are not telephone numbers.
-    #[pyo3(signature = (orig, dest, attest = "A".to_owned(), origid = None, iat = None))]
+    #[pyo3(
+        signature = (orig, dest, attest = "A".to_owned(), origid = None, iat = None),
+        text_signature = "($self, orig, dest, attest='A', origid=None, iat=None)"
+    )]
     fn sign_shaken(
         &self,
         py: Python<'_>,

@@ -33,9 +33,6 @@ fn each_input(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
     Ok(vec![pem_or_der(obj)?])
 }
 
-/// Verifier(key=None, *, trust_anchors=None, crls=None, chain=None, fetch=False, ...)
-/// --
-///
 /// The verification service. Three ways to get the signer's key:
 ///
 /// * `key`: a public key (`PUBLIC KEY` PEM or SubjectPublicKeyInfo DER) or a certificate
@@ -534,9 +531,6 @@ impl PyVerdict {
     }
 }
 
-/// decode(value) -> dict
-/// --
-///
 /// Decodes an Identity header value or a bare full-form token for display, without
 /// verifying anything: `{"token": "...", "header": {...}, "claims": {...}, "signature": "...",
 /// "info": ..., "alg": ..., "ppt": ..., "params": {...}}` (the last four from the
