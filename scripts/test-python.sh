@@ -2,7 +2,8 @@
 # The Python package's tests: builds the wheel of python/ with maturin, installs it in a
 # new virtual environment together with pytest, PyJWT and cryptography (the interop
 # peers), and runs the pytest suite (python/tests: every case of vectors/passport.json,
-# PyJWT cross-checks, certificates, ISUP). Any failure fails the script.
+# PyJWT cross-checks, certificates, ISUP) and mypy's stubtest on the type stubs. Any
+# failure fails the script.
 #
 # Needs python3 with the venv module (Debian: python3-venv, installed by
 # scripts/install-test-deps.sh) and network access to PyPI for the pip packages.
@@ -20,7 +21,7 @@ rm -rf "$VENV" "$WHEELS"
 pip_install() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
 }
-pip_install "maturin>=1.9.4,<2" pytest PyJWT cryptography
+pip_install "maturin>=1.9.4,<2" pytest PyJWT cryptography mypy
 
 "$VENV/bin/maturin" build --quiet --profile dev -m python/Cargo.toml -o "$WHEELS"
 shopt -s nullglob
@@ -35,4 +36,7 @@ pip_install --no-deps "${wheels[0]}"
 # no compiled extension): the pytest script does not put the working directory on
 # sys.path.
 "$VENV/bin/pytest" -q -p no:cacheprovider python/tests
+
+# The type stubs match the compiled module (every class, function and signature).
+(cd "$VENV" && bin/python -m mypy.stubtest cliauth._cliauth)
 echo "python: OK"

@@ -1,8 +1,41 @@
 """Type stubs of the cliauth extension module (cliauth._cliauth)."""
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
+
+from typing_extensions import Self
 
 __version__: str
+__all__ = [
+    "__version__",
+    "CliauthError",
+    "VerificationError",
+    "IdentityHeaderError",
+    "BadIdentityInfo",
+    "LimitExceeded",
+    "MalformedToken",
+    "InvalidSignature",
+    "StaleToken",
+    "NumberMismatch",
+    "CertificateNeeded",
+    "CredentialError",
+    "AuthorityError",
+    "SigningError",
+    "InvalidKey",
+    "IsupError",
+    "keygen",
+    "Signer",
+    "Signed",
+    "Verifier",
+    "Verdict",
+    "decode",
+    "CompactToken",
+    "isup_encode",
+    "isup_decode",
+    "isup_to_identity",
+    "isup_iam_new",
+    "isup_iam_add",
+    "isup_iam_take",
+]
 
 _PemOrDer = Union[str, bytes]
 _PemInputs = Union[_PemOrDer, List[_PemOrDer]]
@@ -65,6 +98,7 @@ class IsupError(CliauthError):
 def keygen() -> Tuple[str, str]:
     """A new P-256 key pair: (PKCS#8 private key PEM, public key PEM)."""
 
+@final
 class Signed:
     """A signed PASSporT; ``str(signed)`` is the Identity header value."""
 
@@ -79,10 +113,11 @@ class Signed:
     @property
     def x5u(self) -> str: ...
 
+@final
 class Signer:
     """Signs PASSporTs with one P-256 private key (PEM/DER) for the certificate at x5u."""
 
-    def __init__(self, key: _PemOrDer, x5u: str) -> None: ...
+    def __new__(cls, key: _PemOrDer, x5u: str) -> Self: ...
     @property
     def x5u(self) -> str: ...
     def public_key_pem(self) -> str: ...
@@ -98,6 +133,7 @@ class Signer:
     def sign(self, claims: Mapping[str, Any], ppt: Optional[str] = None) -> Signed:
         """Signs claims (a dict as in the token) as a PASSporT of extension ppt."""
 
+@final
 class Verdict:
     """The result of a successful verification."""
 
@@ -135,11 +171,12 @@ class Verdict:
     def call_id(self) -> Optional[str]: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class Verifier:
     """Verifies PASSporTs with a key, a pinned chain, or trust anchors + a store."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         key: Optional[_PemOrDer] = None,
         *,
         trust_anchors: Optional[_PemInputs] = None,
@@ -154,7 +191,7 @@ class Verifier:
         allow_http_x5u: bool = False,
         strict_profile: bool = False,
         now: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     def verify(
         self,
         identity: str,
@@ -206,6 +243,7 @@ class Verifier:
 def decode(value: str) -> Dict[str, Any]:
     """Decodes an Identity header value or token without verifying it."""
 
+@final
 class CompactToken:
     """A decoded compact ISUP token."""
 
