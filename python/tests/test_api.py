@@ -276,3 +276,18 @@ def test_isup_round_trip(signer, verifier):
         with pytest.raises(cliauth.IsupError):
             cliauth.isup.iam_take(junk)
     assert issubclass(cliauth.IsupError, cliauth.CliauthError)
+
+
+def test_threads_share_one_signer_and_verifier(signer, verifier):
+    """Signer and Verifier are shared by a thread pool (the GIL is released inside);
+    every result is right."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(i):
+        orig = f"1215555{i % 10000:04d}"
+        identity = signer.sign_shaken(orig, "12155551213", iat=NOW).identity
+        verdict = verifier.verify(identity, orig=orig, dest="12155551213", now=NOW, call_id=str(i))
+        return verdict.orig == orig and verdict.call_id == str(i)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(pool.map(work, range(400)))
