@@ -319,6 +319,34 @@ impl PyVerifier {
         credential_to_py(py, &cred)
     }
 
+    /// Benchmark helper: times `n` verifications of `identity` run in one Rust loop (no
+    /// Python call between them, GIL released) and returns the seconds taken: the
+    /// reference that `python/bench/bench_verify.py` compares one Python call with, in the
+    /// same process and under the same machine load. Raises on the first failure.
+    #[pyo3(signature = (identity, orig, dest, now, n))]
+    #[allow(clippy::too_many_arguments)]
+    fn _time_rust_loop(
+        &self,
+        py: Python<'_>,
+        identity: String,
+        orig: Option<String>,
+        dest: Option<String>,
+        now: i64,
+        n: u64,
+    ) -> PyResult<f64> {
+        let v = &self.inner;
+        py.detach(|| {
+            let call = call(&orig, &dest);
+            let start = std::time::Instant::now();
+            for _ in 0..n {
+                let verdict = v.verify_identity(std::hint::black_box(&identity), &call, now)?;
+                drop(std::hint::black_box(verdict));
+            }
+            Ok(start.elapsed().as_secs_f64())
+        })
+        .map_err(|e| errors::verification(py, &e, None))
+    }
+
     /// Removes the chain stored for `url` (no error if there is none).
     fn remove_chain(&self, url: String) -> PyResult<()> {
         self.store()?.remove(&url);
