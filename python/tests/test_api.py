@@ -291,3 +291,35 @@ def test_threads_share_one_signer_and_verifier(signer, verifier):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert all(pool.map(work, range(400)))
+
+
+def test_the_gil_is_released_while_rust_verifies(signer, verifier):
+    """While one thread is inside the extension verifying (here 3,000 verifications in
+    one call, released the way verify releases it), another thread keeps running Python
+    code: it leaves timestamps in the middle of the call. With the GIL held it could not
+    run until the call returned."""
+    import threading
+
+    identity = signer.sign_shaken("12155551212", "12155551213", iat=NOW).identity
+    stamps = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            for _ in range(1000):
+                pass
+            stamps.append(time.perf_counter())
+
+    t = threading.Thread(target=tick)
+    t.start()
+    try:
+        time.sleep(0.02)
+        t0 = time.perf_counter()
+        verifier._time_rust_loop(identity, None, None, NOW, 3000)
+        t1 = time.perf_counter()
+    finally:
+        stop.set()
+        t.join()
+    lo, hi = t0 + 0.25 * (t1 - t0), t0 + 0.75 * (t1 - t0)
+    inside = [x for x in stamps if lo < x < hi]
+    assert len(inside) > 10, (len(inside), t1 - t0)
