@@ -23,7 +23,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 apt_missing=()
-for pkg in secsipidx openssl valgrind gcc g++ libc6-dev; do
+# python3-venv: the Python package's tests run in a virtual environment
+# (scripts/test-python.sh).
+for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         apt_missing+=("$pkg")
     fi
