@@ -176,7 +176,7 @@ impl From<Signed> for PySigned {
 
 /// The parts of a `Signed`: token, ppt, x5u (the only place its fields are read).
 fn signed_parts(s: &Signed) -> (&str, Option<Ppt>, &str) {
-    (&s.token, s.ppt, &s.x5u)
+    (s.token(), s.ppt(), s.x5u())
 }
 
 #[pymethods]

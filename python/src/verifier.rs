@@ -411,7 +411,7 @@ pub(crate) struct PyVerdict {
 
 /// The header, claims and authority of a verdict: the only place its fields are read.
 fn verdict_parts(v: &Verdict) -> (&Header, &Claims, &Authority) {
-    (&v.header, &v.claims, &v.authority)
+    (v.header(), v.claims(), v.authority())
 }
 
 #[pymethods]
