@@ -43,10 +43,6 @@ impl ExtendedKeyUsageValidator for AnyEku {
     }
 }
 
-pub(crate) fn is_pem(input: &[u8]) -> bool {
-    input.windows(11).any(|w| w == b"-----BEGIN ")
-}
-
 /// Trust anchors (STI-CA root certificates) and CRLs: what a chain is validated against.
 #[derive(Debug, Default)]
 pub struct TrustStore {
@@ -90,12 +86,12 @@ impl TrustStore {
                 limit: MAX_CRL_BYTES,
             });
         }
-        let ders = if is_pem(input) {
-            pem::parse_many(input)
-                .map_err(|e| malformed("CRL PEM", e.to_string()))?
+        let ders = if crate::pemtext::is_pem(input) {
+            crate::pemtext::blocks(input)
+                .map_err(|e| malformed("CRL PEM", e))?
                 .into_iter()
-                .filter(|b| b.tag() == "X509 CRL")
-                .map(pem::Pem::into_contents)
+                .filter(|(label, _)| label == "X509 CRL")
+                .map(|(_, der)| der)
                 .collect()
         } else {
             vec![input.to_vec()]

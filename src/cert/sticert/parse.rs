@@ -109,10 +109,12 @@ pub fn parse_chain_with_limits(
 }
 
 /// Iterate over the PEM blocks of `input` as `(label, DER)`; text outside
-/// blocks is ignored. Used for chains and for multi-certificate files.
+/// blocks is ignored. Used for chains and for multi-certificate files. A malformed
+/// block makes the whole input one [`CertError::Pem`] (the crate's one PEM reader).
 pub fn pem_blocks(input: &[u8]) -> impl Iterator<Item = Result<(String, Vec<u8>), CertError>> + '_ {
-    x509_parser::pem::Pem::iter_from_buffer(input).map(|r| {
-        r.map(|p| (p.label, p.contents))
-            .map_err(|e| CertError::Pem(e.to_string()))
-    })
+    let (blocks, err) = match crate::pemtext::blocks(input) {
+        Ok(v) => (v, None),
+        Err(e) => (Vec::new(), Some(CertError::Pem(e))),
+    };
+    blocks.into_iter().map(Ok).chain(err.map(Err))
 }
