@@ -175,7 +175,7 @@ pub(crate) fn run(cmd: IsupCmd) -> Result<ExitCode, UsageError> {
             };
             match CompactToken::from_identity(identity.trim(), &Call::new(&orig, &dest), &opts) {
                 Ok(c) => {
-                    println!("{}", hex::encode(&c.token.bytes()));
+                    println!("{}", hex::encode(c.token.bytes()));
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => invalid(e),
