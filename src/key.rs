@@ -208,14 +208,14 @@ fn check_size(input: &[u8]) -> Result<(), Error> {
 /// The contents of the first PEM block with one of `labels`; `None` when the input is not
 /// PEM at all (so it may be DER); an error when it is PEM without such a block.
 fn pem_block(input: &[u8], labels: &[&str]) -> Result<Option<Vec<u8>>, Error> {
-    if !input.starts_with(b"-----") && !input.windows(11).any(|w| w == b"-----BEGIN ") {
+    if !input.starts_with(b"-----") && !crate::pemtext::is_pem(input) {
         return Ok(None);
     }
-    let blocks = pem::parse_many(input).map_err(|e| Error::Key(format!("bad PEM: {e}")))?;
+    let blocks = crate::pemtext::blocks(input).map_err(|e| Error::Key(format!("bad PEM: {e}")))?;
     Ok(blocks
         .into_iter()
-        .find(|b| labels.contains(&b.tag()))
-        .map(|b| b.into_contents()))
+        .find(|(label, _)| labels.contains(&label.as_str()))
+        .map(|(_, der)| der))
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ pub mod isup;
 pub mod key;
 pub mod limits;
 pub mod passport;
+mod pemtext;
 mod rfc3339;
 pub mod sign;
 pub mod tn;

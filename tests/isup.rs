@@ -593,7 +593,7 @@ fn build_vectors() -> Value {
                 "name": format!("{name}, x5u {len}"),
                 "identity": signed.identity(),
                 "calling_tn": "12155551212", "called_tn": "12155551213",
-                "compact_hex": hex(&c.bytes()), "compact_len": c.len(),
+                "compact_hex": hex(c.bytes()), "compact_len": c.len(),
             }));
             if name == "shaken" || name == "div-o" {
                 let mut m = intl_iam("12155551212", "12155551213");
@@ -606,7 +606,7 @@ fn build_vectors() -> Value {
                     "name": format!("IAM with {name} token, x5u {len}"),
                     "iam_hex": hex(&out.encoded.iam),
                     "sgm_hex": out.encoded.sgm.as_deref().map(hex),
-                    "token_hex": hex(&c.bytes()),
+                    "token_hex": hex(c.bytes()),
                     "identity": signed.identity(),
                 }));
             }
@@ -626,7 +626,7 @@ fn build_vectors() -> Value {
         "name": "unsorted JSON with whitespace (verbatim), x5u 40",
         "identity": identity,
         "calling_tn": "12155551212", "called_tn": "12155551213",
-        "compact_hex": hex(&c.bytes()), "compact_len": c.len(),
+        "compact_hex": hex(c.bytes()), "compact_len": c.len(),
     }));
     json!({
         "description": "cliauth ISUP/BICC carriage (ITU-T Q.3063) test vectors: Q.763 number parameters, compact tokens (ASN.1 CliAuthToken, UPER), IAMs with the token in an Application Transport parameter (context 64), segmented into IAM + SGM when over 266 octets. Every token verifies with public_key_pem at time `now`. Regenerate with `cargo test --test isup -- --ignored regenerate_vectors`.",
@@ -689,7 +689,7 @@ fn vectors() {
         assert_eq!(bytes.len() as u64, t["compact_len"].as_u64().unwrap());
         // SIP → ISUP gives exactly the vector; ISUP → SIP gives exactly the identity.
         let c = CompactToken::from_identity(identity, &call, &ConvertOptions::default()).unwrap();
-        assert_eq!(hex(&c.token.bytes()), t["compact_hex"], "{}", t["name"]);
+        assert_eq!(hex(c.token.bytes()), t["compact_hex"], "{}", t["name"]);
         let sip = CompactToken::decode(&bytes)
             .unwrap()
             .rebuild(&call)
@@ -761,7 +761,7 @@ fn timing_against_one_ecdsa_verify() {
     let identity = signed.identity();
     let call = Call::new("12155551212", "12155551213");
     let opts = ConvertOptions::default();
-    let raw = cliauth::passport::jws::RawToken::split(&signed.token()).unwrap();
+    let raw = cliauth::passport::jws::RawToken::split(signed.token()).unwrap();
     let n = 2000;
     let verify = per_op(n, || {
         public.verify(raw.signing_input(), &raw.signature).unwrap();
@@ -815,11 +815,11 @@ fn timing_against_one_ecdsa_verify() {
         });
         println!("  identity parse {t:?}");
         let t = per_op(n, || {
-            cliauth::Passport::parse(&signed.token()).unwrap();
+            cliauth::Passport::parse(signed.token()).unwrap();
         });
         println!("  passport parse {t:?}");
         let t = per_op(n, || {
-            let r = cliauth::passport::jws::RawToken::split(&signed.token()).unwrap();
+            let r = cliauth::passport::jws::RawToken::split(signed.token()).unwrap();
             let h = r.header_json().unwrap();
             let c = r.claims_json().unwrap();
             cliauth::passport::json::parse_object(&h, cliauth::error::Part::Header).unwrap();

@@ -194,7 +194,7 @@ proptest! {
             (d.ppt == Some(Ppt::Rcd)).then(|| Rcd::name("n"))
         });
         let signed = s.sign(d.ppt, &c).unwrap();
-        let verdict = v.verify_token(&signed.token(), &Call::default(), d.iat).unwrap();
+        let verdict = v.verify_token(signed.token(), &Call::default(), d.iat).unwrap();
         prop_assert_eq!(verdict.claims(), &c);
         prop_assert_eq!(verdict.header().ppt, d.ppt);
         let call = Call::new(&d.orig, &d.dest[0]);

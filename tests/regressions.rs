@@ -39,7 +39,7 @@ fn assert_signed_verifies(cases: Vec<(&str, Option<Ppt>, Claims)>) {
         .filter_map(|(name, ppt, c)| {
             let signed = s.sign(ppt, &c).ok()?;
             let e = v
-                .verify_token(&signed.token(), &Call::default(), NOW)
+                .verify_token(signed.token(), &Call::default(), NOW)
                 .err()?;
             Some(format!("{name}: {e:?}"))
         })

@@ -9,7 +9,7 @@
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::result::{
+use crate::codes::{
     CLIAUTH_BUFFER_TOO_SMALL, CLIAUTH_INVALID_UTF8, CLIAUTH_NULL_PARAMETER, CLIAUTH_OK,
     CLIAUTH_PANIC, cliauth_result,
 };
@@ -98,7 +98,7 @@ pub(crate) unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8
         };
     }
     if len > isize::MAX as usize {
-        return Err(crate::result::CLIAUTH_INVALID_PARAMETER);
+        return Err(crate::codes::CLIAUTH_INVALID_PARAMETER);
     }
     // SAFETY: non-NULL, at most isize::MAX bytes, and the caller guarantees `len` readable
     // bytes valid for 'a.
@@ -122,7 +122,7 @@ pub(crate) unsafe fn str_array_arg<'a>(
         };
     }
     if count > isize::MAX as usize / std::mem::size_of::<*const c_char>() {
-        return Err(crate::result::CLIAUTH_INVALID_PARAMETER);
+        return Err(crate::codes::CLIAUTH_INVALID_PARAMETER);
     }
     // SAFETY: non-NULL, size in bounds, and the caller guarantees `count` readable
     // pointers.

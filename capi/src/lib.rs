@@ -30,6 +30,8 @@
 
 mod ffi;
 
+pub mod codes;
+
 pub mod result;
 
 pub mod enums;

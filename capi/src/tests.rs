@@ -631,6 +631,59 @@ fn store_inserts_and_pinned_chains() {
     }
 }
 
+/// Issue 9 point 9: a chain pinned with `cliauth_verifier_new_chain` expires with its
+/// end-entity certificate; each verification checks the validity period at its `now`.
+#[test]
+fn a_pinned_chain_expires() {
+    let pki = TestPki::generate(&TestPkiOptions {
+        ee_validity: Some((NOW - 100, NOW + 1000)),
+        ..TestPkiOptions::default()
+    })
+    .unwrap();
+    let signer = Signer::from_pem(pki.ee_key_pem.as_bytes(), X5U.to_str().unwrap()).unwrap();
+    let at = |iat: i64| {
+        let id = signer
+            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, iat)
+            .unwrap()
+            .identity();
+        CString::new(id).unwrap()
+    };
+    let (mut trust, mut pinned) = (null_mut(), null_mut());
+    let chain = pki.chain_pem.as_bytes();
+    // SAFETY: valid buffers and handles, each freed once.
+    unsafe {
+        assert_eq!(cliauth_trust_new(&mut trust), CLIAUTH_OK);
+        let root = pki.root_pem.as_bytes();
+        assert_eq!(
+            cliauth_trust_add_anchors_pem(trust, root.as_ptr(), root.len(), null_mut()),
+            CLIAUTH_OK
+        );
+        assert_eq!(
+            cliauth_verifier_new_chain(trust, chain.as_ptr(), chain.len(), NOW, &mut pinned),
+            CLIAUTH_OK
+        );
+        for (now, want) in [
+            (NOW, CLIAUTH_OK),
+            (NOW + 1000, CLIAUTH_OK),
+            (NOW + 1001, CLIAUTH_CERT_EXPIRED),
+            (NOW + 86_400 * 365, CLIAUTH_CERT_EXPIRED),
+            (NOW - 101, CLIAUTH_CERT_NOT_YET_VALID),
+        ] {
+            let (r, v) = verify(pinned, &at(now), now);
+            assert_eq!(r, want, "at {now}");
+            if want != CLIAUTH_OK {
+                assert_eq!(cliauth_verdict_sip_code(v), 437);
+                let msg = text(cliauth_verdict_error_text(v)).unwrap();
+                assert!(msg.contains("SHAKEN 1234"), "{msg}");
+                assert!(!msg.contains('{'), "{msg}");
+            }
+            cliauth_verdict_free(v);
+        }
+        cliauth_verifier_free(pinned);
+        cliauth_trust_free(trust);
+    }
+}
+
 #[test]
 fn isup_encode_rebuild_round_trip() {
     let (signer, verifier) = pair();

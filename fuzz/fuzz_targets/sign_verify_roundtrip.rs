@@ -81,7 +81,7 @@ fuzz_target!(|input: Input| {
         return;
     };
     let verdict = verifier()
-        .verify_token(&signed.token(), &Call::default(), claims.iat)
+        .verify_token(signed.token(), &Call::default(), claims.iat)
         .unwrap_or_else(|e| panic!("signed token does not verify: {e:?}\n{}", signed.token()));
     assert_eq!(verdict.claims(), &claims);
     assert_eq!(verdict.header().ppt, ppt);

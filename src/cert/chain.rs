@@ -21,6 +21,8 @@ use crate::error::{CertProblem, CertReason, Error, LimitKind};
 use crate::key::VerifyingKey;
 use crate::limits::{MAX_CHAIN_CERTS, MAX_CRL_BYTES};
 
+pub use super::path::ValidPath;
+
 /// The signature algorithms accepted inside a certificate chain.
 static CHAIN_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::ECDSA_P256_SHA256,
@@ -39,10 +41,6 @@ impl ExtendedKeyUsageValidator for AnyEku {
     fn validate(&self, _iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
         Ok(())
     }
-}
-
-pub(crate) fn is_pem(input: &[u8]) -> bool {
-    input.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
 /// Trust anchors (STI-CA root certificates) and CRLs: what a chain is validated against.
@@ -88,12 +86,12 @@ impl TrustStore {
                 limit: MAX_CRL_BYTES,
             });
         }
-        let ders = if is_pem(input) {
-            pem::parse_many(input)
-                .map_err(|e| malformed("CRL PEM", e.to_string()))?
+        let ders = if crate::pemtext::is_pem(input) {
+            crate::pemtext::blocks(input)
+                .map_err(|e| malformed("CRL PEM", e))?
                 .into_iter()
-                .filter(|b| b.tag() == "X509 CRL")
-                .map(pem::Pem::into_contents)
+                .filter(|(label, _)| label == "X509 CRL")
+                .map(|(_, der)| der)
                 .collect()
         } else {
             vec![input.to_vec()]
@@ -211,11 +209,7 @@ impl TrustStore {
             not_after = not_after.min(x.validity().not_after.timestamp());
             not_before = not_before.max(x.validity().not_before.timestamp());
         }
-        Ok(ValidPath {
-            key,
-            not_before,
-            not_after,
-        })
+        Ok(ValidPath::new(key, not_before, not_after))
     }
 
     /// Runs the fallback validator on a chain webpki refused with `refusal`; when the
@@ -253,42 +247,6 @@ fn wants_fallback(e: &webpki::Error) -> bool {
             | W::UnsupportedCrlSignatureAlgorithmContext(_)
             | W::UnknownIssuer
     )
-}
-
-/// The outcome of a successful chain validation. Only the validators make one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidPath {
-    key: VerifyingKey,
-    not_before: i64,
-    not_after: i64,
-}
-
-impl ValidPath {
-    /// A validated path's outcome; `pub(crate)`: only a validator may vouch for a path.
-    pub(crate) fn new(key: VerifyingKey, not_before: i64, not_after: i64) -> ValidPath {
-        ValidPath {
-            key,
-            not_before,
-            not_after,
-        }
-    }
-
-    /// The end-entity certificate's public key (ECDSA P-256).
-    pub fn key(&self) -> &VerifyingKey {
-        &self.key
-    }
-
-    /// When the last certificate of the path (end entity or intermediate) becomes valid,
-    /// seconds since the Unix epoch.
-    pub fn not_before(&self) -> i64 {
-        self.not_before
-    }
-
-    /// When the first certificate of the path (end entity or intermediate) expires,
-    /// seconds since the Unix epoch.
-    pub fn not_after(&self) -> i64 {
-        self.not_after
-    }
 }
 
 fn malformed(what: &'static str, detail: String) -> Error {

@@ -5,7 +5,7 @@
 //! constraints.
 //!
 //! Profile faults (ATIS-1000080) are *not* errors: they are reported as a list
-//! by the profile checker in `sticert.rs`.
+//! by the profile checker in `sticert/profile.rs`.
 
 use thiserror::Error;
 

@@ -26,7 +26,7 @@ use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo, X509Version};
 use crate::error::{CertProblem, CertReason, Error};
 use crate::key::VerifyingKey;
 
-use super::chain::ValidPath;
+use super::path::ValidPath;
 
 /// Critical extensions this validator processes or may safely ignore.
 pub(crate) const UNDERSTOOD_CRITICAL: &[&str] = &[

@@ -10,15 +10,17 @@ pub mod chain;
 pub mod constraints;
 pub mod error;
 mod fallback;
+pub mod path;
 pub mod sticert;
 pub mod store;
 #[cfg(feature = "testpki")]
 pub mod testpki;
 pub mod tnauthlist;
 
-pub use chain::{TrustStore, ValidPath};
+pub use chain::TrustStore;
 pub use constraints::{ClaimConstraints, ConstraintsKind, PermittedValues};
 pub use error::CertError;
+pub use path::ValidPath;
 pub use sticert::{FaultKind, ProfileFault, StiCert, parse_chain};
 pub use store::CertStore;
 pub use tnauthlist::{Coverage, TnAuthList, TnEntry};

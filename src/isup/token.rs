@@ -1576,7 +1576,7 @@ mod tests {
                 .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
                 .unwrap();
             let t =
-                CompactToken::from_identity(&signed.token(), &call(), &ConvertOptions::default())
+                CompactToken::from_identity(signed.token(), &call(), &ConvertOptions::default())
                     .unwrap()
                     .token;
             let sizes = (
@@ -1706,7 +1706,7 @@ mod tests {
             orig: None,
             dest: Some("12155551213"),
         };
-        let t = CompactToken::from_identity(&signed.token(), &iam, &ConvertOptions::default())
+        let t = CompactToken::from_identity(signed.token(), &iam, &ConvertOptions::default())
             .unwrap()
             .token;
         let ClaimsPart::Rebuilt(rc) = &t.value.claims else {
@@ -1722,7 +1722,7 @@ mod tests {
             explicit_numbers: true,
             ..ConvertOptions::default()
         };
-        let t2 = CompactToken::from_identity(&signed.token(), &call(), &opts)
+        let t2 = CompactToken::from_identity(signed.token(), &call(), &opts)
             .unwrap()
             .token;
         assert_eq!(t2.rebuild(&Call::default()).unwrap().token, signed.token());
@@ -1910,7 +1910,7 @@ mod tests {
         let mut rcd = Claims::shaken("12155551212", &["12155551299"], Attest::A, "x", NOW);
         rcd.rcd = Some(Rcd::name("Alice"));
         let signed = s.sign(Some(Ppt::Rcd), &rcd).unwrap();
-        let t = CompactToken::from_identity(&signed.token(), &call(), &ConvertOptions::default())
+        let t = CompactToken::from_identity(signed.token(), &call(), &ConvertOptions::default())
             .unwrap()
             .token;
         for n in 0..t.bytes.len() {
@@ -1947,7 +1947,7 @@ mod tests {
         let signed = s
             .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
             .unwrap();
-        let t = CompactToken::from_identity(&signed.token(), &call(), &ConvertOptions::default())
+        let t = CompactToken::from_identity(signed.token(), &call(), &ConvertOptions::default())
             .unwrap()
             .token;
         let mut v = t.value.clone();

@@ -486,7 +486,7 @@ mod tests {
                 NOW,
             )
         };
-        assert_eq!(t(&signed.token()), 0);
+        assert_eq!(t(signed.token()), 0);
         assert_eq!(t(&format!("  {}\r\n", signed.token())), 0);
         assert_eq!(t(&signed.identity()), -301);
         assert_eq!(t(""), -301);
