@@ -32,6 +32,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CLIAUTH_VERSION_STRINGIFY_(x) #x
+#define CLIAUTH_VERSION_STRINGIFY(x) CLIAUTH_VERSION_STRINGIFY_(x)
+/**
+ * The version of this header as a string literal, "MAJOR.MINOR.PATCH"; the library's own
+ * is cliauth_version().
+ */
+#define CLIAUTH_VERSION_STRING                      \
+    CLIAUTH_VERSION_STRINGIFY(CLIAUTH_VERSION_MAJOR) \
+    "." CLIAUTH_VERSION_STRINGIFY(CLIAUTH_VERSION_MINOR) \
+    "." CLIAUTH_VERSION_STRINGIFY(CLIAUTH_VERSION_PATCH)
+
+/**
+ * The major version of the header: the `N` of the shared library's soname
+ * `libcliauth.so.N`. The header also defines `CLIAUTH_VERSION_STRING`
+ * ("MAJOR.MINOR.PATCH", from these three; `capi/cbindgen.toml`), which
+ * `cliauth_version()` returns at run time for the library built from the same sources.
+ */
+#define CLIAUTH_VERSION_MAJOR 0
+
+/**
+ * The minor version of the header.
+ */
+#define CLIAUTH_VERSION_MINOR 1
+
+/**
+ * The patch version of the header.
+ */
+#define CLIAUTH_VERSION_PATCH 0
+
 /**
  * A buffer of this many bytes holds any output of the signing functions, terminating NUL
  * included (a token is at most 8 KiB, a certificate URL at most 2 KiB).
@@ -454,7 +483,8 @@ const char *cliauth_attest_name(cliauth_attest attest);
 const char *cliauth_ppt_name(cliauth_ppt ppt);
 
 /**
- * The version of libcliauth, e.g. "0.1.0".
+ * The version of libcliauth, e.g. "0.1.0": equal to the `CLIAUTH_VERSION_STRING` of the
+ * header it was built with.
  *
  * The string is static: never free it. Thread-safe.
  */
