@@ -404,8 +404,10 @@ typedef int (*cliauth_fetch_callback)(void *userdata,
 #define CLIAUTH_PPT_RCD 3
 
 /**
- * Diversion with the original PASSporT (RFC 8946 `div-o`). Reported by verification;
- * not available for signing through the C API yet.
+ * Diversion with the original PASSporT (RFC 8946 `div-o`): `ppt=div-o`; needs the `div`
+ * number and the original PASSporT in `opt`. Signed with `cliauth_signer_sign_json`
+ * (claims as JSON, `opt` included); `cliauth_signer_sign` has no `opt` argument and
+ * refuses it with `CLIAUTH_INVALID_PARAMETER`. Reported by verification.
  */
 #define CLIAUTH_PPT_DIV_O 4
 
@@ -558,7 +560,9 @@ cliauth_result cliauth_signer_sign_shaken(const cliauth_signer *signer,
 /**
  * Signs a PASSporT of any supported extension and writes it in `form` into `buf`.
  *
- * `ppt`: `CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV` or `_RCD`. `orig`, `dest`/`dest_count`:
+ * `ppt`: `CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV` or `_RCD` (`CLIAUTH_PPT_DIV_O` needs the
+ * original PASSporT in `opt`: sign it with `cliauth_signer_sign_json`; here it gives
+ * `CLIAUTH_INVALID_PARAMETER`). `orig`, `dest`/`dest_count`:
  * telephone numbers in any usual form. `attest`: `CLIAUTH_ATTEST_NONE` to leave the claim
  * out, required for SHAKEN. `origid`: NULL to leave it out (for SHAKEN: a new random
  * UUID). `div`: the number the call was diverted to (required for `CLIAUTH_PPT_DIV`),

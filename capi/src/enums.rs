@@ -31,8 +31,10 @@ pub const CLIAUTH_PPT_SHAKEN: cliauth_ppt = 1;
 pub const CLIAUTH_PPT_DIV: cliauth_ppt = 2;
 /// Rich Call Data (RFC 9795): `ppt=rcd`; needs the `rcd` claim (a display name here).
 pub const CLIAUTH_PPT_RCD: cliauth_ppt = 3;
-/// Diversion with the original PASSporT (RFC 8946 `div-o`). Reported by verification;
-/// not available for signing through the C API yet.
+/// Diversion with the original PASSporT (RFC 8946 `div-o`): `ppt=div-o`; needs the `div`
+/// number and the original PASSporT in `opt`. Signed with `cliauth_signer_sign_json`
+/// (claims as JSON, `opt` included); `cliauth_signer_sign` has no `opt` argument and
+/// refuses it with `CLIAUTH_INVALID_PARAMETER`. Reported by verification.
 pub const CLIAUTH_PPT_DIV_O: cliauth_ppt = 4;
 
 /// Which form of a signed PASSporT to return.
