@@ -541,7 +541,7 @@ int main(void) {
 }
 
 /// `include/cliauth.h` is what cbindgen makes of the sources. Fails when cbindgen is not
-/// installed (`scripts/install-test-deps.sh` installs it: `cargo install cbindgen --locked`):
+/// installed (`scripts/install-test-deps.sh` installs it: `cargo install cbindgen --version 0.29.4 --locked`):
 /// an unchecked header is not a passed check.
 #[test]
 fn header_is_current() {
@@ -549,7 +549,7 @@ fn header_is_current() {
     assert!(
         Command::new("cbindgen").arg("--version").output().is_ok(),
         "cbindgen not found: the header freshness check needs it; install it with \
-         `cargo install cbindgen --locked` (scripts/install-test-deps.sh does)"
+         `cargo install cbindgen --version 0.29.4 --locked` (scripts/install-test-deps.sh does)"
     );
     run_ok(&mut Command::new("bash").arg(s.repo.join("capi/check-header.sh")));
 }
