@@ -551,5 +551,5 @@ fn header_is_current() {
         "cbindgen not found: the header freshness check needs it; install it with \
          `cargo install cbindgen --version 0.29.4 --locked` (scripts/install-test-deps.sh does)"
     );
-    run_ok(&mut Command::new("bash").arg(s.repo.join("capi/check-header.sh")));
+    run_ok(Command::new("bash").arg(s.repo.join("capi/check-header.sh")));
 }
