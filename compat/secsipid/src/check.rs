@@ -165,7 +165,8 @@ pub fn check_at(
     }
 }
 
-/// What [`warn_unverified_info_key`] says, once per process.
+/// What a check says (stderr and the call log, once per process) when it takes the key
+/// from the `info` URL with `CertVerify` 0.
 pub const UNVERIFIED_INFO_KEY_WARNING: &str = "WARNING: CertVerify=0 and no key path: the \
     public key is whatever the Identity header's info URL serves, used without any \
     certificate check, so ANY signer who can publish a key at a URL passes verification. \
