@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Fails when include/cliauth.h is not what cbindgen generates from capi/src now.
-# Run from anywhere; needs cbindgen (cargo install cbindgen --locked).
+# Run from anywhere; needs cbindgen 0.29.4 (scripts/install-test-deps.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Never a silent pass: without cbindgen the check fails (scripts/install-test-deps.sh
+# installs the pinned version).
 if ! command -v cbindgen >/dev/null 2>&1; then
-    echo "check-header: cbindgen not found (cargo install cbindgen --locked)" >&2
+    echo "check-header: cbindgen not found: run scripts/install-test-deps.sh" \
+        "(cargo install cbindgen --version 0.29.4 --locked)" >&2
     exit 2
 fi
 

@@ -32,6 +32,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CLIAUTH_VERSION_STRINGIFY_(x) #x
+#define CLIAUTH_VERSION_STRINGIFY(x) CLIAUTH_VERSION_STRINGIFY_(x)
+/**
+ * The version of this header as a string literal, "MAJOR.MINOR.PATCH"; the library's own
+ * is cliauth_version().
+ */
+#define CLIAUTH_VERSION_STRING                      \
+    CLIAUTH_VERSION_STRINGIFY(CLIAUTH_VERSION_MAJOR) \
+    "." CLIAUTH_VERSION_STRINGIFY(CLIAUTH_VERSION_MINOR) \
+    "." CLIAUTH_VERSION_STRINGIFY(CLIAUTH_VERSION_PATCH)
+
+/**
+ * The major version of the header: the `N` of the shared library's soname
+ * `libcliauth.so.N`. The header also defines `CLIAUTH_VERSION_STRING`
+ * ("MAJOR.MINOR.PATCH", from these three; `capi/cbindgen.toml`), which
+ * `cliauth_version()` returns at run time for the library built from the same sources.
+ */
+#define CLIAUTH_VERSION_MAJOR 0
+
+/**
+ * The minor version of the header.
+ */
+#define CLIAUTH_VERSION_MINOR 1
+
+/**
+ * The patch version of the header.
+ */
+#define CLIAUTH_VERSION_PATCH 0
+
 /**
  * A buffer of this many bytes holds any output of the signing functions, terminating NUL
  * included (a token is at most 8 KiB, a certificate URL at most 2 KiB).
@@ -375,8 +404,10 @@ typedef int (*cliauth_fetch_callback)(void *userdata,
 #define CLIAUTH_PPT_RCD 3
 
 /**
- * Diversion with the original PASSporT (RFC 8946 `div-o`). Reported by verification;
- * not available for signing through the C API yet.
+ * Diversion with the original PASSporT (RFC 8946 `div-o`): `ppt=div-o`; needs the `div`
+ * number and the original PASSporT in `opt`. Signed with `cliauth_signer_sign_json`
+ * (claims as JSON, `opt` included); `cliauth_signer_sign` has no `opt` argument and
+ * refuses it with `CLIAUTH_INVALID_PARAMETER`. Reported by verification.
  */
 #define CLIAUTH_PPT_DIV_O 4
 
@@ -454,7 +485,8 @@ const char *cliauth_attest_name(cliauth_attest attest);
 const char *cliauth_ppt_name(cliauth_ppt ppt);
 
 /**
- * The version of libcliauth, e.g. "0.1.0".
+ * The version of libcliauth, e.g. "0.1.0": equal to the `CLIAUTH_VERSION_STRING` of the
+ * header it was built with.
  *
  * The string is static: never free it. Thread-safe.
  */
@@ -528,7 +560,9 @@ cliauth_result cliauth_signer_sign_shaken(const cliauth_signer *signer,
 /**
  * Signs a PASSporT of any supported extension and writes it in `form` into `buf`.
  *
- * `ppt`: `CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV` or `_RCD`. `orig`, `dest`/`dest_count`:
+ * `ppt`: `CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV` or `_RCD` (`CLIAUTH_PPT_DIV_O` needs the
+ * original PASSporT in `opt`: sign it with `cliauth_signer_sign_json`; here it gives
+ * `CLIAUTH_INVALID_PARAMETER`). `orig`, `dest`/`dest_count`:
  * telephone numbers in any usual form. `attest`: `CLIAUTH_ATTEST_NONE` to leave the claim
  * out, required for SHAKEN. `origid`: NULL to leave it out (for SHAKEN: a new random
  * UUID). `div`: the number the call was diverted to (required for `CLIAUTH_PPT_DIV`),

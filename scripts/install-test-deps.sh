@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the third-party peers used by the interoperability tests
 # (cli/tests/interop.rs): Debian's secsipidx and openssl, and Python's PyJWT and
-# cryptography (for tests/interop/pyjwt_peer.py).
+# cryptography (for tests/interop/pyjwt_peer.py); the C toolchain, valgrind and pkg-config
+# of the C API tests (capi/tests/); cbindgen for the header freshness check.
 #
 # Idempotent and quiet: does nothing when everything is already present; runs
 # `apt-get update` only when a Debian package is missing. Meant for root on
@@ -24,8 +25,8 @@ fi
 
 apt_missing=()
 # python3-venv: the Python package's tests run in a virtual environment
-# (scripts/test-python.sh).
-for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv; do
+# (scripts/test-python.sh); pkgconf and binutils: the C install test (capi/tests/install.rs).
+for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv pkgconf binutils; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         apt_missing+=("$pkg")
     fi
@@ -102,7 +103,14 @@ for tool in secsipidx openssl; do
     fi
 done
 
-# cbindgen: the C header freshness check (capi/check-header.sh).
-if ! command -v cbindgen >/dev/null 2>&1; then
-    cargo install cbindgen --locked --quiet
+# cbindgen: the C header freshness check (capi/check-header.sh, and the capi test
+# header_is_current, which fail without it). Pinned: the committed include/cliauth.h is
+# this version's output, and newer releases may need a newer rustc than the project's.
+CBINDGEN_VERSION=0.29.4
+if [ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]; then
+    cargo install cbindgen --version "$CBINDGEN_VERSION" --locked --force --quiet
+fi
+if [ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]; then
+    echo "install-test-deps: cbindgen $CBINDGEN_VERSION not on PATH after install (PATH needs ~/.cargo/bin)" >&2
+    exit 1
 fi

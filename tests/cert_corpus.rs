@@ -1,4 +1,4 @@
-//! The real-certificate corpus (interop/sti-certs, 15,988 certificates from the
+//! The real-certificate corpus (tests/data/interop/sti-certs, 15,988 certificates from the
 //! public STIR/SHAKEN ecosystem) and the libstirshaken reference certificates:
 //! every certificate must parse, TNAuthLists must yield their SPC/TN entries or
 //! a kept error, and the profile checker must run on all of them.
@@ -14,17 +14,10 @@ use std::time::Instant;
 use cliauth::cert::sticert::{CertRole, KeyAlgorithm, pem_blocks};
 use cliauth::cert::{CertError, Coverage, FaultKind, StiCert, TnEntry, TrustStore, parse_chain};
 
-/// `$CLIAUTH_INTEROP_DIR`, else `shared/interop` beside the crate's
-/// repository (CI layout), else `/work/shared/interop`.
+/// The third-party data in the repository: `tests/data/interop/` (origin and licences in
+/// its README.md).
 fn interop() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CLIAUTH_INTEROP_DIR") {
-        return PathBuf::from(dir);
-    }
-    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/interop");
-    if beside.is_dir() {
-        return beside;
-    }
-    PathBuf::from("/work/shared/interop")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/interop")
 }
 
 fn gunzip(path: &PathBuf) -> Vec<u8> {

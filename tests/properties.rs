@@ -410,7 +410,7 @@ const FUZZ_TARGETS: [&str; 16] = [
 ];
 
 /// Rewrites `fuzz/seeds/<target>/` from tokens and headers this library signs, the public
-/// interop data in `../shared/interop/` (when present), `vectors/`, `tests/data/` and
+/// interop data in `tests/data/interop/`, `vectors/`, the rest of `tests/data/` and
 /// hand-written corner cases; and `fuzz/certs/` (a new test PKI) with the seeds that
 /// depend on it. `FUZZ_SEEDS=target,target,…` limits it to those targets (the seeds of
 /// the others stay as they are; `fuzz/certs/` is renewed only with `cert_chain` or
@@ -454,7 +454,7 @@ fn regenerate_fuzz_seeds() {
         .into_iter()
         .map(|(ppt, h)| (ppt.map_or("base", Ppt::as_str).to_owned(), h))
         .collect();
-    let interop = root.join("../shared/interop");
+    let interop = root.join("tests/data/interop");
     let mut tokens: Vec<(String, String)> = Vec::new();
     if let Ok(t) = fs::read_to_string(interop.join("rfc8225/section-7.1-token.txt")) {
         tokens.push(("rfc8225-7.1".into(), t.trim().to_owned()));

@@ -31,8 +31,10 @@ pub const CLIAUTH_PPT_SHAKEN: cliauth_ppt = 1;
 pub const CLIAUTH_PPT_DIV: cliauth_ppt = 2;
 /// Rich Call Data (RFC 9795): `ppt=rcd`; needs the `rcd` claim (a display name here).
 pub const CLIAUTH_PPT_RCD: cliauth_ppt = 3;
-/// Diversion with the original PASSporT (RFC 8946 `div-o`). Reported by verification;
-/// not available for signing through the C API yet.
+/// Diversion with the original PASSporT (RFC 8946 `div-o`): `ppt=div-o`; needs the `div`
+/// number and the original PASSporT in `opt`. Signed with `cliauth_signer_sign_json`
+/// (claims as JSON, `opt` included); `cliauth_signer_sign` has no `opt` argument and
+/// refuses it with `CLIAUTH_INVALID_PARAMETER`. Reported by verification.
 pub const CLIAUTH_PPT_DIV_O: cliauth_ppt = 4;
 
 /// Which form of a signed PASSporT to return.
@@ -121,7 +123,18 @@ pub extern "C" fn cliauth_ppt_name(ppt: cliauth_ppt) -> *const c_char {
     })
 }
 
-/// The version of libcliauth, e.g. "0.1.0".
+/// The major version of the header: the `N` of the shared library's soname
+/// `libcliauth.so.N`. The header also defines `CLIAUTH_VERSION_STRING`
+/// ("MAJOR.MINOR.PATCH", from these three; `capi/cbindgen.toml`), which
+/// `cliauth_version()` returns at run time for the library built from the same sources.
+pub const CLIAUTH_VERSION_MAJOR: u32 = 0;
+/// The minor version of the header.
+pub const CLIAUTH_VERSION_MINOR: u32 = 1;
+/// The patch version of the header.
+pub const CLIAUTH_VERSION_PATCH: u32 = 0;
+
+/// The version of libcliauth, e.g. "0.1.0": equal to the `CLIAUTH_VERSION_STRING` of the
+/// header it was built with.
 ///
 /// The string is static: never free it. Thread-safe.
 #[unsafe(no_mangle)]
@@ -158,5 +171,27 @@ mod tests {
         // SAFETY: static C string.
         let v = unsafe { CStr::from_ptr(cliauth_version()) };
         assert_eq!(v.to_str(), Ok(env!("CARGO_PKG_VERSION")));
+    }
+
+    /// The header's version macros are literals (cbindgen copies them); they must follow
+    /// the crate version in capi/Cargo.toml (`CLIAUTH_VERSION_STRING` is made from them).
+    #[test]
+    fn version_constants_follow_the_crate_version() {
+        assert_eq!(
+            CLIAUTH_VERSION_MAJOR.to_string(),
+            env!("CARGO_PKG_VERSION_MAJOR")
+        );
+        assert_eq!(
+            CLIAUTH_VERSION_MINOR.to_string(),
+            env!("CARGO_PKG_VERSION_MINOR")
+        );
+        assert_eq!(
+            CLIAUTH_VERSION_PATCH.to_string(),
+            env!("CARGO_PKG_VERSION_PATCH")
+        );
+        assert_eq!(
+            format!("{CLIAUTH_VERSION_MAJOR}.{CLIAUTH_VERSION_MINOR}.{CLIAUTH_VERSION_PATCH}"),
+            env!("CARGO_PKG_VERSION")
+        );
     }
 }

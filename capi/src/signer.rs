@@ -170,7 +170,9 @@ pub unsafe extern "C" fn cliauth_signer_sign_shaken(
 
 /// Signs a PASSporT of any supported extension and writes it in `form` into `buf`.
 ///
-/// `ppt`: `CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV` or `_RCD`. `orig`, `dest`/`dest_count`:
+/// `ppt`: `CLIAUTH_PPT_BASE`, `_SHAKEN`, `_DIV` or `_RCD` (`CLIAUTH_PPT_DIV_O` needs the
+/// original PASSporT in `opt`: sign it with `cliauth_signer_sign_json`; here it gives
+/// `CLIAUTH_INVALID_PARAMETER`). `orig`, `dest`/`dest_count`:
 /// telephone numbers in any usual form. `attest`: `CLIAUTH_ATTEST_NONE` to leave the claim
 /// out, required for SHAKEN. `origid`: NULL to leave it out (for SHAKEN: a new random
 /// UUID). `div`: the number the call was diverted to (required for `CLIAUTH_PPT_DIV`),

@@ -1,5 +1,6 @@
 //! The C API from C: builds the examples in `examples/c/` with the system compiler
-//! against `include/cliauth.h` and the built `libcliauth`, runs them and checks what they
+//! against `include/cliauth.h` and `libcliauth` as `scripts/install-c.sh` installs them
+//! (into a scratch prefix), runs them and checks what they
 //! print; runs them under valgrind (shared library) and under AddressSanitizer +
 //! UndefinedBehaviorSanitizer (static library); checks that the header compiles cleanly as
 //! C11 and C++17 and that it is what cbindgen generates from the sources.
@@ -8,10 +9,13 @@
 //! built here with `cargo build -p cliauth-capi` (a no-op when it is current) into the
 //! same target directory and profile as this test binary.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
+
+mod common;
+
+use common::{build_library, install, run_ok};
 
 use cliauth_core::cert::testpki::{TestPki, TestPkiOptions};
 use cliauth_core::key::pkcs8_pem;
@@ -27,7 +31,7 @@ const EXAMPLES: [&str; 3] = ["sign", "verify", "threads"];
 struct Setup {
     repo: PathBuf,
     include: PathBuf,
-    /// `target/<profile>`: where libcliauth.so and libcliauth.a are.
+    /// `lib/` of the prefix the library was installed into for these tests.
     lib_dir: PathBuf,
     /// Scratch directory for keys, PKI and binaries.
     work: PathBuf,
@@ -50,16 +54,14 @@ fn setup() -> &'static Setup {
             .parent()
             .expect("capi/ is inside the repository")
             .to_path_buf();
-        let lib_dir = build_library(&repo);
-        for lib in ["libcliauth.so", "libcliauth.a"] {
-            assert!(
-                lib_dir.join(lib).is_file(),
-                "{} missing after the build",
-                lib_dir.join(lib).display()
-            );
-        }
+        let built = build_library(&repo);
         let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi-c-examples");
         std::fs::create_dir_all(&work).unwrap();
+        // The examples link the installed library (scripts/install-c.sh): the shared one
+        // under its soname, libcliauth.so.0.
+        let prefix = work.join("prefix");
+        install(&repo, &built, &prefix, &[]);
+        let lib_dir = prefix.join("lib");
 
         // A bare key pair for the public-key examples.
         let (key, der) = SigningKey::generate().unwrap();
@@ -83,7 +85,7 @@ fn setup() -> &'static Setup {
             .identity();
 
         let s = Setup {
-            include: repo.join("include"),
+            include: prefix.join("include"),
             repo,
             lib_dir,
             work,
@@ -97,45 +99,6 @@ fn setup() -> &'static Setup {
     })
 }
 
-/// Builds libcliauth for the profile and target directory this test binary belongs to
-/// (`target/<profile>/deps/c_examples-…`), and returns `target/<profile>`.
-fn build_library(repo: &Path) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary in target/<profile>/deps")
-        .to_path_buf();
-    let profile = profile_dir.file_name().and_then(OsStr::to_str).unwrap();
-    let mut target_dir = profile_dir.parent().unwrap().to_path_buf();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(repo)
-        .args(["build", "--quiet", "-p", "cliauth-capi", "--lib"]);
-    match profile {
-        "debug" => {}
-        "release" => {
-            cmd.arg("--release");
-        }
-        other => {
-            cmd.args(["--profile", other]);
-        }
-    }
-    // `--target <triple>` builds live in target/<triple>/<profile>.
-    if !target_dir.join("CACHEDIR.TAG").exists()
-        && let Some(root) = target_dir.parent()
-        && root.join("CACHEDIR.TAG").exists()
-    {
-        let triple = target_dir.file_name().unwrap().to_owned();
-        cmd.arg("--target").arg(triple);
-        target_dir = root.to_path_buf();
-    }
-    cmd.arg("--target-dir").arg(&target_dir);
-    let status = cmd.status().expect("run cargo build");
-    assert!(status.success(), "cargo build -p cliauth-capi failed");
-    profile_dir
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Variant {
     /// Linked against libcliauth.so with an rpath (plain, and for valgrind).
@@ -145,20 +108,6 @@ enum Variant {
 }
 
 const STRICT: [&str; 5] = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"];
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 /// Compiles `examples/c/<name>.c`; returns the binary. Each variant is built once.
 fn compile_example(s: &Setup, name: &str, variant: Variant) -> PathBuf {
@@ -591,14 +540,16 @@ int main(void) {
     }
 }
 
-/// `include/cliauth.h` is what cbindgen makes of the sources (skipped, with a note, when
-/// cbindgen is not installed: `cargo install cbindgen --locked`).
+/// `include/cliauth.h` is what cbindgen makes of the sources. Fails when cbindgen is not
+/// installed (`scripts/install-test-deps.sh` installs it: `cargo install cbindgen --version 0.29.4 --locked`):
+/// an unchecked header is not a passed check.
 #[test]
 fn header_is_current() {
     let s = setup();
-    if Command::new("cbindgen").arg("--version").output().is_err() {
-        eprintln!("note: cbindgen not installed; header freshness not checked");
-        return;
-    }
-    run_ok(&mut Command::new(s.repo.join("capi/check-header.sh")));
+    assert!(
+        Command::new("cbindgen").arg("--version").output().is_ok(),
+        "cbindgen not found: the header freshness check needs it; install it with \
+         `cargo install cbindgen --version 0.29.4 --locked` (scripts/install-test-deps.sh does)"
+    );
+    run_ok(Command::new("bash").arg(s.repo.join("capi/check-header.sh")));
 }

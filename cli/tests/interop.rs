@@ -3,8 +3,8 @@
 //! (`tests/interop/pyjwt_peer.py`). Keys also come from `openssl`.
 //!
 //! The peers are installed by `scripts/install-test-deps.sh`. A missing peer fails the test
-//! with a message naming that script, unless `CLIAUTH_SKIP_INTEROP=1` is set (then the test
-//! prints a note and passes). `CLIAUTH_PYTHON` overrides the interpreter (default `python3`).
+//! with a message naming that script (no skip: a skipped test is not a passed one).
+//! `CLIAUTH_PYTHON` overrides the interpreter (default `python3`).
 //!
 //! What secsipidx 1.2.0 (Debian 1.2.0-2+b4) actually does, found by running it:
 //!
@@ -109,26 +109,17 @@ fn peer_present(p: Peer) -> Result<(), String> {
     }
 }
 
-/// True when the test may go on. Panics when a peer is missing, unless
-/// CLIAUTH_SKIP_INTEROP=1, in which case it prints a note and returns false.
-fn require(test: &str, peers: &[Peer]) -> bool {
+/// Panics, naming the install script, when a peer is missing: a test that cannot run its
+/// peer fails (there is no skip that passes).
+fn require(test: &str, peers: &[Peer]) {
     let missing: Vec<String> = peers
         .iter()
         .filter_map(|&p| peer_present(p).err())
         .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var("CLIAUTH_SKIP_INTEROP").as_deref() == Ok("1") {
-        eprintln!(
-            "note: {test}: skipped (CLIAUTH_SKIP_INTEROP=1); missing peer: {}",
-            missing.join("; ")
-        );
-        return false;
-    }
-    panic!(
+    assert!(
+        missing.is_empty(),
         "{test}: interop peer missing: {}\nrun scripts/install-test-deps.sh (as root) to install \
-         secsipidx, openssl, PyJWT and cryptography, or set CLIAUTH_SKIP_INTEROP=1 to skip",
+         secsipidx, openssl, PyJWT and cryptography",
         missing.join("; ")
     );
 }
@@ -689,12 +680,10 @@ fn assert_invalid_438(j: &Json, r: &Run) {
 
 #[test]
 fn secsipidx_accepts_cliauth_token_signed_with_cliauth_pkcs8_key() {
-    if !require(
+    require(
         "secsipidx_accepts_cliauth_token_signed_with_cliauth_pkcs8_key",
         &[Peer::Secsipidx],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("pkcs8");
     let (key, public) = cliauth_keygen(&dir, "a");
     let iat = now().to_string();
@@ -745,12 +734,10 @@ fn secsipidx_accepts_cliauth_token_signed_with_cliauth_pkcs8_key() {
 
 #[test]
 fn secsipidx_accepts_cliauth_token_signed_with_openssl_sec1_key() {
-    if !require(
+    require(
         "secsipidx_accepts_cliauth_token_signed_with_openssl_sec1_key",
         &[Peer::Secsipidx, Peer::Openssl],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("sec1");
     let (key, public) = openssl_sec1_key(&dir, "o");
     let id = cliauth([
@@ -788,12 +775,10 @@ fn secsipidx_accepts_cliauth_token_signed_with_openssl_sec1_key() {
 #[test]
 fn secsipidx_applies_its_expiry_to_cliauth_iat() {
     // Proves --iat really lands in the token as an integer secsipidx reads.
-    if !require(
+    require(
         "secsipidx_applies_its_expiry_to_cliauth_iat",
         &[Peer::Secsipidx],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("iat");
     let (key, public) = cliauth_keygen(&dir, "a");
     let sign = |iat: i64| {
@@ -827,12 +812,10 @@ fn secsipidx_applies_its_expiry_to_cliauth_iat() {
 
 #[test]
 fn cliauth_verifies_secsipidx_sign_full() {
-    if !require(
+    require(
         "cliauth_verifies_secsipidx_sign_full",
         &[Peer::Secsipidx, Peer::Openssl],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("ssxfull");
     let (key, public) = openssl_sec1_key(&dir, "s");
     let t0 = now();
@@ -893,12 +876,10 @@ fn cliauth_verifies_secsipidx_sign_full() {
 
 #[test]
 fn cliauth_rejects_tampered_secsipidx_token() {
-    if !require(
+    require(
         "cliauth_rejects_tampered_secsipidx_token",
         &[Peer::Secsipidx, Peer::Openssl],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("tamper");
     let (key, public) = openssl_sec1_key(&dir, "s");
     let id = secsipidx_sign_full(&key, "A", Some(ORIGID));
@@ -949,12 +930,10 @@ fn cliauth_rejects_tampered_secsipidx_token() {
 
 #[test]
 fn cliauth_rejects_secsipidx_token_with_wrong_key_or_bad_attest() {
-    if !require(
+    require(
         "cliauth_rejects_secsipidx_token_with_wrong_key_or_bad_attest",
         &[Peer::Secsipidx, Peer::Openssl],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("ssxwrong");
     let (key, public) = openssl_sec1_key(&dir, "s");
     let (_, other_pub) = openssl_sec1_key(&dir, "other");
@@ -970,12 +949,10 @@ fn cliauth_rejects_secsipidx_token_with_wrong_key_or_bad_attest() {
 
 #[test]
 fn cliauth_freshness_window_on_secsipidx_token() {
-    if !require(
+    require(
         "cliauth_freshness_window_on_secsipidx_token",
         &[Peer::Secsipidx, Peer::Openssl],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("fresh");
     let (key, public) = openssl_sec1_key(&dir, "s");
     let id = secsipidx_sign_full(&key, "B", None);
@@ -1032,12 +1009,10 @@ fn cliauth_freshness_window_on_secsipidx_token() {
 fn cliauth_verifies_secsipidx_verbatim_unsorted_token_with_extra_claims() {
     // `secsipidx -sign` signs the JSON text as given: unsorted keys, an unknown claim, and
     // a bare token (no Identity parameters), which `cliauth verify --identity` accepts.
-    if !require(
+    require(
         "cliauth_verifies_secsipidx_verbatim_unsorted_token_with_extra_claims",
         &[Peer::Secsipidx, Peer::Openssl],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("verbatim");
     let (key, public) = openssl_sec1_key(&dir, "s");
     let iat = now();
@@ -1084,12 +1059,10 @@ fn cliauth_json_bytes_match_secsipidx_and_compact_form_interoperates() {
     // Deterministic JSON (RFC 8225 §9): for the same iat/origid, cliauth's header and claims
     // bytes equal secsipidx's (which sorts and compacts). So a compact-form signature from
     // cliauth verifies in secsipidx over the bytes secsipidx would rebuild.
-    if !require(
+    require(
         "cliauth_json_bytes_match_secsipidx_and_compact_form_interoperates",
         &[Peer::Secsipidx, Peer::Openssl],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("bytes");
     let (key, public) = openssl_sec1_key(&dir, "s");
     let s = secsipidx_sign_full(&key, "A", Some(ORIGID));
@@ -1158,9 +1131,7 @@ fn cliauth_json_bytes_match_secsipidx_and_compact_form_interoperates() {
 
 #[test]
 fn cliauth_verifies_pyjwt_unsorted_token() {
-    if !require("cliauth_verifies_pyjwt_unsorted_token", &[Peer::PyJwt]) {
-        return;
-    }
+    require("cliauth_verifies_pyjwt_unsorted_token", &[Peer::PyJwt]);
     let dir = TempDir::new("pyjwt-in");
     let (pkcs8, sec1, public) = pyjwt_keygen(&dir, "py");
     let iat: i64 = 1_700_000_000;
@@ -1260,12 +1231,10 @@ fn cliauth_verifies_pyjwt_unsorted_token() {
 
 #[test]
 fn pyjwt_verifies_cliauth_token_and_claims_match() {
-    if !require(
+    require(
         "pyjwt_verifies_cliauth_token_and_claims_match",
         &[Peer::PyJwt],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("pyjwt-out");
     let (key, public) = cliauth_keygen(&dir, "a");
     let (_, py_sec1, py_pub) = pyjwt_keygen(&dir, "py");
@@ -1329,12 +1298,10 @@ fn pyjwt_verifies_cliauth_token_and_claims_match() {
 
 #[test]
 fn peers_reject_cliauth_token_under_a_different_key() {
-    if !require(
+    require(
         "peers_reject_cliauth_token_under_a_different_key",
         &[Peer::Secsipidx, Peer::PyJwt],
-    ) {
-        return;
-    }
+    );
     let dir = TempDir::new("wrongkey");
     let (key_a, pub_a) = cliauth_keygen(&dir, "a");
     let (_, pub_b) = cliauth_keygen(&dir, "b");

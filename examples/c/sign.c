@@ -12,7 +12,7 @@
  *   rcd: <Identity header value of an rcd PASSporT with the name "Alice Example">
  *   bad number: <result kind> <SIP code>       (signing for an invalid number fails)
  *
- * Build: cc -std=c11 -I include sign.c -L target/debug -lcliauth
+ * Build (after scripts/install-c.sh PREFIX): cc -std=c11 sign.c $(pkg-config --cflags --libs cliauth)
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  *   threads: 4 x <n> verified, <failures> failed
  * and exits 0 when nothing failed.
  *
- * Build: cc -std=c11 -pthread -I include threads.c -L target/debug -lcliauth
+ * Build (after scripts/install-c.sh PREFIX): cc -std=c11 -pthread threads.c $(pkg-config --cflags --libs cliauth)
  */
 #include <pthread.h>
 #include <stdio.h>

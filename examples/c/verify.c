@@ -15,7 +15,7 @@
  * Prints the parsed header, then the verdict as "field: value" lines. Exits 0 when the
  * (last) verification succeeded, 3 when it failed, 1 on other errors, 2 on bad usage.
  *
- * Build: cc -std=c11 -I include verify.c -L target/debug -lcliauth
+ * Build (after scripts/install-c.sh PREFIX): cc -std=c11 verify.c $(pkg-config --cflags --libs cliauth)
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,6 +8,13 @@
 //! and libsecsipid's return codes. A failed verification is classified after the fact
 //! (the fast path is a single `verify_parsed` call).
 //!
+//! With no key path and `CertVerify` 0 (libsecsipid's default), the key is whatever the
+//! `info` URL serves and nothing checks who published it: the first such check of a
+//! process writes [`UNVERIFIED_INFO_KEY_WARNING`] to stderr and to the call log.
+//!
+//! A rejected token costs one ECDSA verification, like an accepted one: the failure path
+//! reuses cliauth's verdict on the signature (see `signature_stage`).
+//!
 //! Freshness: `iat` may be up to `expire` seconds old (libsecsipid's meaning) and, unlike
 //! libsecsipid, which accepts any `iat` in the future, at most `expire` seconds ahead
 //! (-232 either way).
@@ -109,7 +116,7 @@ pub fn check_at(
             match v.verify_token(value, &Call::default(), now) {
                 Ok(_) => codes::OK,
                 Err(e) => token_stage(value, &w)
-                    .or_else(|| signature_stage(value, &key))
+                    .or_else(|| signature_stage(value, &key, &e))
                     .unwrap_or_else(|| classify(&e, None, value)),
             }
         }
@@ -130,7 +137,12 @@ pub fn check_at(
             let (src, remote) = match src {
                 Some(s) => (s, false),
                 None => match &h.info {
-                    Some(info) => (PubSource::Remote(info), true),
+                    Some(info) => {
+                        if options::get().cert_verify == 0 {
+                            warn_unverified_info_key();
+                        }
+                        (PubSource::Remote(info), true)
+                    }
                     None => return codes::SIP_HDR_INFO,
                 },
             };
@@ -144,13 +156,28 @@ pub fn check_at(
             match v.verify_parsed(&h, &Call::default(), now) {
                 Ok(_) => codes::OK,
                 Err(e) => token_stage(&h.token, &w)
-                    .or_else(|| signature_stage(&h.token, &key))
+                    .or_else(|| signature_stage(&h.token, &key, &e))
                     .or_else(|| params_stage(&h))
                     .or_else(|| header_stage(&h))
                     .unwrap_or_else(|| classify(&e, Some(&h), &h.token)),
             }
         }
     }
+}
+
+/// What a check says (stderr and the call log, once per process) when it takes the key
+/// from the `info` URL with `CertVerify` 0.
+pub const UNVERIFIED_INFO_KEY_WARNING: &str = "WARNING: CertVerify=0 and no key path: the \
+    public key is whatever the Identity header's info URL serves, used without any \
+    certificate check, so ANY signer who can publish a key at a URL passes verification. \
+    Set CertVerify (e.g. SecSIPIDOptSetN(\"CertVerify\", 5) with CertCAFile) or give a key path.";
+
+/// Says loudly (stderr and the call log, once per process) that a check is about to trust
+/// whatever key the `info` URL serves: `CertVerify` is 0 and no key path was given.
+fn warn_unverified_info_key() {
+    #[cfg(test)]
+    tests::INSECURE_CHECKS.with(|n| n.set(n.get() + 1));
+    crate::calllog::warn_once("unverified-info-key", UNVERIFIED_INFO_KEY_WARNING);
 }
 
 /// The accepted `iat` window at a given time.
@@ -206,8 +233,14 @@ fn token_stage(token: &str, w: &Window) -> Option<i32> {
     None
 }
 
-/// The signature's encoding, size and validity: -253, -251.
-fn signature_stage(token: &str, key: &VerifyingKey) -> Option<i32> {
+/// The signature's encoding, size and validity: -253, -251. `e` is why cliauth rejected
+/// the token: when it is [`Error::Signature`], cliauth has already verified the signature
+/// and found it bad, and it is not verified again — a rejected token costs one ECDSA
+/// verification, not two. Otherwise cliauth stopped before the signature (a malformed or
+/// inconsistent token: with a key in hand and no call numbers, every failure cliauth can
+/// report after a good signature is an `iat` one, which [`token_stage`] has already
+/// answered), and the signature is verified here, once, to give libsecsipid's code.
+fn signature_stage(token: &str, key: &VerifyingKey, e: &Error) -> Option<i32> {
     use base64::Engine;
     let (input, sig) = token.rsplit_once('.')?;
     let Ok(sig) = cliauth::passport::jws::B64.decode(sig) else {
@@ -217,6 +250,11 @@ fn signature_stage(token: &str, key: &VerifyingKey) -> Option<i32> {
     if sig.len() != 64 {
         return Some(codes::JSON_SIGNATURE_SIZE);
     }
+    if matches!(e, Error::Signature) {
+        return Some(codes::JSON_SIGNATURE_INVALID);
+    }
+    #[cfg(test)]
+    tests::VERIFICATIONS.with(|n| n.set(n.get() + 1));
     key.verify(input.as_bytes(), &sig)
         .err()
         .map(|_| codes::JSON_SIGNATURE_INVALID)
@@ -333,6 +371,117 @@ mod tests {
     use crate::test_support::{Fixture, lock};
     use cliauth::passport::jws::B64;
     use cliauth::{Attest, Signer};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Signature verifications done by this module (not by cliauth) on this thread.
+        pub(super) static VERIFICATIONS: Cell<usize> = const { Cell::new(0) };
+        /// Checks on this thread that took the key from `info` with `CertVerify` 0.
+        pub(super) static INSECURE_CHECKS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn verifications() -> usize {
+        VERIFICATIONS.with(Cell::get)
+    }
+
+    fn insecure_checks() -> usize {
+        INSECURE_CHECKS.with(Cell::get)
+    }
+
+    /// A rejected token costs one ECDSA verification: when cliauth has verified the
+    /// signature and found it bad, this module does not verify it again; it verifies only
+    /// when cliauth stopped before the signature (and then cliauth did not verify).
+    #[test]
+    fn a_bad_signature_is_verified_once() {
+        let _g = lock();
+        let f = Fixture::new();
+        let signer = Signer::from_pem(f.prv_pem.as_bytes(), X5U).unwrap();
+        let tok = signer
+            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
+            .unwrap()
+            .token;
+        let mut bad = tok.clone();
+        let i = bad.rfind('.').unwrap() + 3;
+        let c = if &bad[i..=i] == "A" { "B" } else { "A" };
+        bad.replace_range(i..=i, c);
+        let key = PubSource::Location(f.pub_path());
+        let run = |v: &str, form: Form| {
+            let before = verifications();
+            let code = check_at(v.as_bytes(), form, 60, Some(key), 1, NOW);
+            (code, verifications() - before)
+        };
+        // cliauth verified (and rejected) the signature: no second verification here.
+        assert_eq!(run(&bad, Form::Token), (-251, 0));
+        assert_eq!(run(&format!("{bad};info=<{X5U}>"), Form::Full), (-251, 0));
+        let other = |v: &str| {
+            let before = verifications();
+            let code = check_at(
+                v.as_bytes(),
+                Form::Full,
+                60,
+                Some(PubSource::Location(f.other_pub_path())),
+                1,
+                NOW,
+            );
+            (code, verifications() - before)
+        };
+        assert_eq!(other(&format!("{tok};info=<{X5U}>")), (-251, 0));
+        // Accepted: nothing verified here (cliauth's one verification).
+        assert_eq!(run(&format!("{tok};info=<{X5U}>"), Form::Full), (0, 0));
+        // cliauth stops at the alg parameter, before the signature: verified once here,
+        // so that a bad signature is reported first, as libsecsipid does.
+        assert!(matches!(
+            Verifier::with_key(f.key().verifying_key()).verify_parsed(
+                &IdentityHeader::parse(&format!("{bad};info=<{X5U}>;alg=RS256")).unwrap(),
+                &Call::default(),
+                NOW
+            ),
+            Err(Error::UnsupportedAlg(_))
+        ));
+        assert_eq!(
+            run(&format!("{bad};info=<{X5U}>;alg=RS256"), Form::Full),
+            (-251, 1)
+        );
+        assert_eq!(
+            run(&format!("{tok};info=<{X5U}>;alg=RS256"), Form::Full),
+            (-302, 1)
+        );
+        // Stale: answered by the iat stage, no verification here.
+        let stale = |v: &str| {
+            let before = verifications();
+            let code = check_at(v.as_bytes(), Form::Token, 60, Some(key), 1, NOW + 3600);
+            (code, verifications() - before)
+        };
+        assert_eq!(stale(&bad), (-232, 0));
+        assert_eq!(stale(&tok), (-232, 0));
+    }
+
+    /// No key path and CertVerify=0: the key is whatever `info` serves; the check warns
+    /// (stderr and the call log, once per process). Not with a key path or CertVerify set.
+    #[test]
+    fn a_key_from_info_without_cert_verify_is_warned_about() {
+        let _g = lock();
+        let f = Fixture::new();
+        let signer = Signer::from_pem(f.prv_pem.as_bytes(), X5U).unwrap();
+        let tok = signer
+            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
+            .unwrap()
+            .token;
+        let v = format!("{tok};info=<http://127.0.0.1:9/k.pem>");
+        let count = |src: Option<PubSource<'_>>| {
+            let before = insecure_checks();
+            check_at(v.as_bytes(), Form::Full, 60, src, 1, NOW);
+            insecure_checks() - before
+        };
+        assert_eq!(count(None), 1);
+        assert_eq!(count(Some(PubSource::Location(f.pub_path()))), 0);
+        assert!(crate::options::set_num("CertVerify", 1));
+        assert_eq!(count(None), 0);
+        assert!(UNVERIFIED_INFO_KEY_WARNING.contains("CertVerify=0"));
+        // Once per process: a second warning with the same id writes nothing.
+        crate::calllog::warn_once("test-once", "test warning");
+        assert!(!crate::calllog::warn_once("test-once", "test warning"));
+    }
 
     const NOW: i64 = 1_700_000_000;
     const X5U: &str = "https://cert.example.org/sp.pem";

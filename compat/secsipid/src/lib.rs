@@ -33,8 +33,14 @@
 //! future, SIP parameter names case-insensitive, PASSporT extensions other than `shaken`
 //! accepted when consistent); signing refuses numbers that are not telephone numbers, an
 //! attestation other than A/B/C and an empty x5u (-1); `https` downloads follow the ATIS
-//! x5u rules; NULL pointers and bad lengths return -1 where libsecsipid crashes; options
-//! are set under a lock. See the modules for details.
+//! x5u rules; a NULL identity value is an empty one (-301, as in libsecsipid for length 0),
+//! NULL key paths and values read as "", and where libsecsipid crashes (negative lengths,
+//! NULL output pointers or option names) we return -1; options are set under a lock. See
+//! the modules for details.
+//!
+//! **Security:** with no key path and `CertVerify` 0 (the default), the checks trust
+//! whatever key the `info` URL serves; the first such check of a process writes a warning
+//! to stderr and to the call log ([`check::UNVERIFIED_INFO_KEY_WARNING`]).
 //!
 //! Diagnostics: when the environment variable `CLIAUTH_SECSIPID_LOG` names a file, every
 //! call appends one line `cliauth-secsipid pid=<pid> <function> ret=<code>` to it (how the

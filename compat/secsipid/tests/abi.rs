@@ -357,6 +357,50 @@ fn check_full_pubkey_codes() {
     );
 }
 
+/// A NULL identity value is an empty one: -301, as Debian's libsecsipid answers for a NULL
+/// value of length 0 (with a length > 0 it crashes; we still answer -301). Negative
+/// lengths are -1 (README: "NULL and bad lengths").
+#[test]
+fn null_identity_is_an_empty_value() {
+    let _g = lock();
+    let f = Files::new(&TestPkiOptions::default());
+    let public = c(&std::fs::read_to_string(f.dir.join("pub.pem")).unwrap());
+    let key = f.path("pub.pem");
+    // SAFETY: NULL identity values (read as empty), valid key strings.
+    unsafe {
+        assert_eq!(
+            SecSIPIDCheckFullPubKey(null_mut(), 0, 60, p(&public), 0),
+            -301
+        );
+        assert_eq!(
+            SecSIPIDCheckFullPubKey(null_mut(), 40, 60, p(&public), 0),
+            -301
+        );
+        assert_eq!(
+            SecSIPIDCheckFullPubKey(null_mut(), 0, 60, null_mut(), 0),
+            -301
+        );
+        assert_eq!(SecSIPIDCheckFull(null_mut(), 0, 60, p(&key), 1), -301);
+        assert_eq!(SecSIPIDCheckFull(null_mut(), 40, 60, p(&key), 1), -301);
+        assert_eq!(SecSIPIDCheck(null_mut(), 0, 60, p(&key), 1), -301);
+        assert_eq!(
+            SecSIPIDCheckFullPubKey(null_mut(), -1, 60, p(&public), 0),
+            -1
+        );
+        assert_eq!(SecSIPIDCheckFull(null_mut(), -1, 60, p(&key), 1), -1);
+    }
+    // The same as an empty string.
+    let empty = c("");
+    // SAFETY: valid C strings.
+    unsafe {
+        assert_eq!(
+            SecSIPIDCheckFullPubKey(p(&empty), 0, 60, p(&public), 0),
+            -301
+        );
+        assert_eq!(SecSIPIDCheckFull(p(&empty), 0, 60, p(&key), 1), -301);
+    }
+}
+
 #[test]
 fn options_and_cache() {
     let _g = lock();
