@@ -120,7 +120,7 @@ fn bench(c: &mut Criterion) {
     let compact = CompactToken::from_identity(&identity, &call, &opts)
         .unwrap()
         .token
-        .bytes;
+        .into_bytes();
     c.bench_function("isup/encode", |b| {
         b.iter(|| CompactToken::from_identity(black_box(&identity), &call, &opts).unwrap())
     });
