@@ -633,7 +633,7 @@ fn build_vectors() -> Value {
         "compact_hex": hex(c.as_bytes()), "compact_len": c.len(),
     }));
     json!({
-        "description": "cliauth ISUP/BICC carriage (ITU-T Q.3063) test vectors: Q.763 number parameters, compact tokens (ASN.1 CliAuthToken, UPER), IAMs with the token in an Application Transport parameter (context 64), segmented into IAM + SGM when over 266 octets. Every token verifies with public_key_pem at time `now`. Regenerate with `cargo test --test isup -- --ignored regenerate_vectors`.",
+        "description": "cliauth ISUP/BICC carriage (ITU-T Q.3063) test vectors: Q.763 number parameters, compact tokens (ASN.1 CliAuthToken version 2, X.691 unaligned PER, checked against asn1tools and pycrate by tests/isup_asn1_interop.rs), IAMs with the token as APM-user information in an Application Transport parameter (context 64, Q.765 APM'2000 layout with empty originating and destination addresses), segmented into IAM + SGM when over 266 octets. Every token verifies with public_key_pem at time `now`. Regenerate with `cargo test --test isup -- --ignored regenerate_vectors`.",
         "public_key_pem": public.to_pem().unwrap(),
         "now": NOW,
         "numbers": numbers,

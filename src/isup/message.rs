@@ -33,8 +33,22 @@
 //! octet 2   1 | spare (5) | SNI = 0 | RCI = 0                       "do not notify, do not release"
 //! octet 3   ext | SI | APM segmentation indicator (6 bits)
 //! octet 3a  1 | segmentation local reference (7 bits)             only when octet 3 ext = 0
-//! octet 4+  encapsulated application information: the compact token (or a segment of it)
+//! octet 4+  encapsulated application information (or a segment of it):
+//!             originating address length = 0 | destination address length = 0 |
+//!             APM-user information: the compact token
 //! ```
+//!
+//! The encapsulated application information follows Q.765 (APM'2000, §9.5), the layout
+//! Wireshark and other APM'2000 implementations read for every application context: the
+//! originating and destination address lengths, each followed by that many address
+//! octets, then the APM-user information. Both addresses are empty (two zero octets):
+//! they name APM-user entities for routing APM information between non-adjacent
+//! exchanges, while the token always travels with the call's own messages, end to end.
+//! Segmentation (Q.765 §8.2) cuts this whole information, so the two octets are in the
+//! first segment. On input, a destination address is skipped, and information that
+//! starts with a non-zero octet is read as the earlier cliauth layout (the token alone,
+//! without address fields): a version-2 token never starts with 0x00, so the two cannot
+//! be confused.
 //!
 //! The default application context identifier is 64, the first value of the range Q.763
 //! reserves for non-standardized applications (64–127): Q.3063's own value is not
@@ -59,14 +73,14 @@
 //! plus one SGM cannot hold it, the result is [`MessageError::DoesNotFit`]. The receiver
 //! merges the SGM back ([`Iam::parse_segmented`]) before looking for the token.
 //!
-//! A token longer than one APP parameter holds (252 octets) always takes IAM + SGM, one
+//! A token longer than one APP parameter holds (250 octets) always takes IAM + SGM, one
 //! segment in each, whatever the size limit: Q.765 sends APM segments in separate messages.
 //!
 //! Measured with the default configuration (see the tests): a typical IAM (11-digit
 //! international numbers, ST, Calling Party Number, no other optional parameters) is 28
-//! octets; with a 125-octet SHAKEN token (40-character `x5u`) 158 octets in one message;
-//! with a 313-octet token (255-character `x5u`) an IAM of 266 octets (the limit) plus an
-//! SGM of 93 octets.
+//! octets; with a 125-octet SHAKEN token (40-character `x5u`) 160 octets in one message;
+//! with a 314-octet token (255-character `x5u`) an IAM of 266 octets (the limit) plus an
+//! SGM of 96 octets.
 
 use super::number::{CalledPartyNumber, CallingPartyNumber, NumberError};
 use super::token::MAX_COMPACT_LEN;
@@ -450,7 +464,7 @@ impl Iam {
                         segs.push(seg);
                     }
                 }
-                reassemble(&segs)
+                reassemble(&segs)?.map(token_in_info).transpose()
             }
         }
     }
@@ -514,7 +528,8 @@ impl Iam {
             Container::App { context } => {
                 // Logical form: as few parameters as the 255-octet limit allows. `encode`
                 // re-cuts the segments to the message boundaries.
-                let chunks = split_even(token, 255 - 4);
+                let info = apm_user_info(token);
+                let chunks = split_even(&info, 255 - 4);
                 self.optional.extend(app_params(context, cfg.slr, &chunks)?);
             }
         }
@@ -596,8 +611,9 @@ impl Iam {
             };
             // Fill the IAM, put the rest in the SGM; each segment has a 4-octet APP header
             // and a 2-octet parameter header.
+            let info = apm_user_info(&token);
             let room = (max - head_len).saturating_sub(2 + 4).min(255 - 4);
-            if room == 0 || token.len() - room > 255 - 4 {
+            if room == 0 || info.len() - room > 255 - 4 {
                 return Err(MessageError::DoesNotFit {
                     len,
                     detail: format!(
@@ -606,7 +622,7 @@ impl Iam {
                     ),
                 });
             }
-            let mut p = app_params(context, cfg.slr, &[&token[..room], &token[room..]])?;
+            let mut p = app_params(context, cfg.slr, &[&info[..room], &info[room..]])?;
             let second = p.pop().unwrap_or(Param {
                 code: PARAM_APP,
                 value: Vec::new(),
@@ -636,7 +652,7 @@ impl Iam {
 /// The longest token one container parameter holds.
 fn single_capacity(cfg: &MessageConfig) -> usize {
     match cfg.container {
-        Container::App { .. } => 255 - 3,
+        Container::App { .. } => 255 - 3 - APM_ADDRESS_FIELDS.len(),
         Container::Parameter { .. } => 255,
     }
 }
@@ -645,19 +661,57 @@ fn single_capacity(cfg: &MessageConfig) -> usize {
 /// [`single_capacity`]).
 fn single_param(token: &[u8], container: Container) -> Param {
     match container {
-        Container::App { context } => {
-            let mut value = Vec::with_capacity(3 + token.len());
-            value.extend_from_slice(&[0x80 | context, 0x80, 0xc0]);
-            value.extend_from_slice(token);
-            Param {
-                code: PARAM_APP,
-                value,
-            }
-        }
+        Container::App { context } => unsegmented_app(context, &apm_user_info(token)),
         Container::Parameter { code } => Param {
             code,
             value: token.to_vec(),
         },
+    }
+}
+
+/// The APM'2000 address fields (Q.765 §9.5): originating and destination address
+/// length, both 0 — the token travels end to end with the message that carries it.
+const APM_ADDRESS_FIELDS: [u8; 2] = [0, 0];
+
+/// The encapsulated application information of an APP parameter carrying `token`: the
+/// address fields, then the APM-user information (the token).
+fn apm_user_info(token: &[u8]) -> Vec<u8> {
+    let mut info = Vec::with_capacity(APM_ADDRESS_FIELDS.len() + token.len());
+    info.extend_from_slice(&APM_ADDRESS_FIELDS);
+    info.extend_from_slice(token);
+    info
+}
+
+/// The token in reassembled encapsulated application information. The Q.765 layout
+/// starts with the originating address length, which is 0 (no address: the token's
+/// APM-user is the far end of the call), then the destination address length and
+/// address, which are skipped. Information that starts with a non-zero octet is taken to
+/// be the earlier layout (the token alone, cliauth before the address fields were added):
+/// a version-2 token's first octet is never 0.
+fn token_in_info(info: Vec<u8>) -> Result<Vec<u8>, MessageError> {
+    match info.as_slice() {
+        [0, dest_len, rest @ ..] => {
+            let token = rest
+                .get(usize::from(*dest_len)..)
+                .filter(|t| !t.is_empty())
+                .ok_or(MessageError::BadApp(
+                    "APM address fields but no APM-user information",
+                ))?;
+            Ok(token.to_vec())
+        }
+        [0] => Err(MessageError::BadApp("truncated APM address fields")),
+        _ => Ok(info),
+    }
+}
+
+/// One unsegmented APP parameter holding `info` (address fields and token).
+fn unsegmented_app(context: u8, info: &[u8]) -> Param {
+    let mut value = Vec::with_capacity(3 + info.len());
+    value.extend_from_slice(&[0x80 | context, 0x80, 0xc0]);
+    value.extend_from_slice(info);
+    Param {
+        code: PARAM_APP,
+        value,
     }
 }
 
@@ -677,7 +731,7 @@ fn app_params(context: u8, slr: u8, chunks: &[&[u8]]) -> Result<Vec<Param>, Mess
         });
     }
     if let [only] = chunks {
-        return Ok(vec![single_param(only, Container::App { context })]);
+        return Ok(vec![unsegmented_app(context, only)]);
     }
     let n = chunks.len();
     Ok(chunks
@@ -800,10 +854,11 @@ fn reassemble(segs: &[Segment<'_>]) -> Result<Option<Vec<u8>>, MessageError> {
             ));
         }
         out.extend_from_slice(s.data);
-        if out.len() > MAX_COMPACT_LEN {
+        // The token, the address fields and a destination address of up to 255 octets.
+        if out.len() > MAX_COMPACT_LEN + 2 + 255 {
             return Err(MessageError::TokenTooLong {
                 len: out.len(),
-                max: MAX_COMPACT_LEN,
+                max: MAX_COMPACT_LEN + 2 + 255,
             });
         }
     }
@@ -1086,8 +1141,28 @@ mod tests {
         m.insert_token(&[0xaa, 0xbb], &cfg).unwrap();
         assert_eq!(
             m.param(PARAM_APP).unwrap().value,
-            [0xc0, 0x80, 0xc0, 0xaa, 0xbb]
+            [0xc0, 0x80, 0xc0, 0x00, 0x00, 0xaa, 0xbb]
         );
+        // On input: the earlier layout without address fields, a destination address
+        // (skipped), and truncated address fields.
+        for (app, want) in [
+            (
+                &[0xc0, 0x80, 0xc0, 0x0a, 0xbb][..],
+                Ok(Some(vec![0x0a, 0xbb])),
+            ),
+            (&[0xc0, 0x80, 0xc0, 0, 2, 9, 9, 0xaa], Ok(Some(vec![0xaa]))),
+            (&[0xc0, 0x80, 0xc0, 0, 2, 9, 9], Err(())),
+            (&[0xc0, 0x80, 0xc0, 0, 3, 9], Err(())),
+            (&[0xc0, 0x80, 0xc0, 0], Err(())),
+        ] {
+            let mut m = iam();
+            m.set_param(PARAM_APP, app.to_vec()).unwrap();
+            let got = m.find_token(&cfg);
+            match want {
+                Ok(t) => assert_eq!(got.unwrap(), t, "{app:02x?}"),
+                Err(()) => assert!(matches!(got, Err(MessageError::BadApp(_))), "{app:02x?}"),
+            }
+        }
     }
 
     #[test]
@@ -1097,15 +1172,15 @@ mod tests {
         let mut m = iam();
         m.insert_token(&token(125), &cfg).unwrap();
         let enc = m.encode(&cfg).unwrap();
-        assert_eq!((enc.iam.len(), enc.sgm.is_none()), (158, true));
-        // 313 octets (x5u 255): IAM full to the limit plus one SGM.
+        assert_eq!((enc.iam.len(), enc.sgm.is_none()), (160, true));
+        // 314 octets (x5u 255): IAM full to the limit plus one SGM.
         let mut m = iam();
-        m.insert_token(&token(313), &cfg).unwrap();
+        m.insert_token(&token(314), &cfg).unwrap();
         assert_eq!(m.optional.iter().filter(|p| p.code == PARAM_APP).count(), 2);
-        assert_eq!(m.find_token(&cfg).unwrap(), Some(token(313)));
+        assert_eq!(m.find_token(&cfg).unwrap(), Some(token(314)));
         let enc = m.encode(&cfg).unwrap();
         let sgm = enc.sgm.clone().unwrap();
-        assert_eq!((enc.iam.len(), sgm.len()), (266, 93));
+        assert_eq!((enc.iam.len(), sgm.len()), (266, 96));
         assert_eq!(sgm[0], MSG_SGM);
         let head = Iam::parse(&enc.iam).unwrap();
         assert_eq!(head.param(PARAM_OFCI).unwrap().value, [OFCI_SEGMENTATION]);
@@ -1114,7 +1189,7 @@ mod tests {
             Err(MessageError::Segments(_))
         ));
         let full = Iam::parse_segmented(&enc.iam, Some(&sgm)).unwrap();
-        assert_eq!(full.find_token(&cfg).unwrap(), Some(token(313)));
+        assert_eq!(full.find_token(&cfg).unwrap(), Some(token(314)));
         assert_eq!(full.param(PARAM_OFCI), None);
         assert!(matches!(
             Iam::parse_segmented(&enc.iam, None),
@@ -1132,7 +1207,7 @@ mod tests {
         m.insert_token(&token(200), &cfg).unwrap();
         let enc = m.encode(&cfg).unwrap();
         let sgm = enc.sgm.unwrap();
-        assert_eq!(sgm.len(), 2 + 2 + 3 + 200 + 1);
+        assert_eq!(sgm.len(), 2 + 2 + 3 + 2 + 200 + 1);
         let head = Iam::parse(&enc.iam).unwrap();
         assert_eq!(head.param(PARAM_OFCI).unwrap().value, [0x84]);
         let full = Iam::parse_segmented(&enc.iam, Some(&sgm)).unwrap();
@@ -1178,7 +1253,7 @@ mod tests {
         m.insert_token(&token(313), &big).unwrap();
         let enc = m.encode(&big).unwrap();
         let sgm = enc.sgm.unwrap();
-        assert_eq!(sgm.len(), 1 + 1 + 2 + 4 + (313 - 251) + 1);
+        assert_eq!(sgm.len(), 1 + 1 + 2 + 4 + (2 + 313 - 251) + 1);
         let full = Iam::parse_segmented(&enc.iam, Some(&sgm)).unwrap();
         assert_eq!(full.find_token(&big).unwrap(), Some(token(313)));
     }
