@@ -33,9 +33,9 @@
 //! octet 2   1 | spare (5) | SNI = 0 | RCI = 0                       "do not notify, do not release"
 //! octet 3   ext | SI | APM segmentation indicator (6 bits)
 //! octet 3a  1 | segmentation local reference (7 bits)             only when octet 3 ext = 0
-//! octet 4+  encapsulated application information (or a segment of it):
+//! octet 4+  encapsulated application information:
 //!             originating address length = 0 | destination address length = 0 |
-//!             APM-user information: the compact token
+//!             APM-user information: the compact token, or one segment of it
 //! ```
 //!
 //! The encapsulated application information follows Q.765 (APM'2000, §9.5), the layout
@@ -44,11 +44,13 @@
 //! octets, then the APM-user information. Both addresses are empty (two zero octets):
 //! they name APM-user entities for routing APM information between non-adjacent
 //! exchanges, while the token always travels with the call's own messages, end to end.
-//! Segmentation (Q.765 §8.2) cuts this whole information, so the two octets are in the
-//! first segment. On input, a destination address is skipped, and information that
-//! starts with a non-zero octet is read as the earlier cliauth layout (the token alone,
-//! without address fields): a version-2 token never starts with 0x00, so the two cannot
-//! be confused.
+//! Every APM segment is an APP parameter of its own with its own address fields (Q.765
+//! routes each segment on its own; Wireshark reads the two octets in every segment and
+//! reassembles the APM-user information alone), so segmentation cuts the token, not the
+//! address fields. On input, a destination address is skipped; when the first segment's
+//! information starts with a non-zero octet, the parameter is read in the earlier cliauth
+//! layout (the token alone, without address fields): a version-2 token never starts with
+//! 0x00, so the two cannot be confused.
 //!
 //! The default application context identifier is 64, the first value of the range Q.763
 //! reserves for non-standardized applications (64–127): Q.3063's own value is not
@@ -73,14 +75,14 @@
 //! plus one SGM cannot hold it, the result is [`MessageError::DoesNotFit`]. The receiver
 //! merges the SGM back ([`Iam::parse_segmented`]) before looking for the token.
 //!
-//! A token longer than one APP parameter holds (250 octets) always takes IAM + SGM, one
+//! A token longer than one APP parameter holds (250 octets; 249 a segment) always takes IAM + SGM, one
 //! segment in each, whatever the size limit: Q.765 sends APM segments in separate messages.
 //!
 //! Measured with the default configuration (see the tests): a typical IAM (11-digit
 //! international numbers, ST, Calling Party Number, no other optional parameters) is 28
 //! octets; with a 125-octet SHAKEN token (40-character `x5u`) 160 octets in one message;
 //! with a 314-octet token (255-character `x5u`) an IAM of 266 octets (the limit) plus an
-//! SGM of 96 octets.
+//! SGM of 98 octets.
 
 use super::number::{CalledPartyNumber, CallingPartyNumber, NumberError};
 use super::token::MAX_COMPACT_LEN;
@@ -464,7 +466,7 @@ impl Iam {
                         segs.push(seg);
                     }
                 }
-                reassemble(&segs)?.map(token_in_info).transpose()
+                reassemble(&segs)
             }
         }
     }
@@ -528,8 +530,7 @@ impl Iam {
             Container::App { context } => {
                 // Logical form: as few parameters as the 255-octet limit allows. `encode`
                 // re-cuts the segments to the message boundaries.
-                let info = apm_user_info(token);
-                let chunks = split_even(&info, 255 - 4);
+                let chunks = split_even(token, SEGMENT_CAPACITY);
                 self.optional.extend(app_params(context, cfg.slr, &chunks)?);
             }
         }
@@ -611,9 +612,10 @@ impl Iam {
             };
             // Fill the IAM, put the rest in the SGM; each segment has a 4-octet APP header
             // and a 2-octet parameter header.
-            let info = apm_user_info(&token);
-            let room = (max - head_len).saturating_sub(2 + 4).min(255 - 4);
-            if room == 0 || info.len() - room > 255 - 4 {
+            let room = (max - head_len)
+                .saturating_sub(2 + 4 + APM_ADDRESS_FIELDS.len())
+                .min(SEGMENT_CAPACITY);
+            if room == 0 || token.len() - room > SEGMENT_CAPACITY {
                 return Err(MessageError::DoesNotFit {
                     len,
                     detail: format!(
@@ -622,7 +624,7 @@ impl Iam {
                     ),
                 });
             }
-            let mut p = app_params(context, cfg.slr, &[&info[..room], &info[room..]])?;
+            let mut p = app_params(context, cfg.slr, &[&token[..room], &token[room..]])?;
             let second = p.pop().unwrap_or(Param {
                 code: PARAM_APP,
                 value: Vec::new(),
@@ -661,7 +663,7 @@ fn single_capacity(cfg: &MessageConfig) -> usize {
 /// [`single_capacity`]).
 fn single_param(token: &[u8], container: Container) -> Param {
     match container {
-        Container::App { context } => unsegmented_app(context, &apm_user_info(token)),
+        Container::App { context } => unsegmented_app(context, token),
         Container::Parameter { code } => Param {
             code,
             value: token.to_vec(),
@@ -669,46 +671,36 @@ fn single_param(token: &[u8], container: Container) -> Param {
     }
 }
 
-/// The APM'2000 address fields (Q.765 §9.5): originating and destination address
-/// length, both 0 — the token travels end to end with the message that carries it.
+/// The APM'2000 address fields (Q.765): originating and destination address length,
+/// both 0, in every APP parameter before its part of the token — the token travels end to
+/// end with the call's own messages.
 const APM_ADDRESS_FIELDS: [u8; 2] = [0, 0];
 
-/// The encapsulated application information of an APP parameter carrying `token`: the
-/// address fields, then the APM-user information (the token).
-fn apm_user_info(token: &[u8]) -> Vec<u8> {
-    let mut info = Vec::with_capacity(APM_ADDRESS_FIELDS.len() + token.len());
-    info.extend_from_slice(&APM_ADDRESS_FIELDS);
-    info.extend_from_slice(token);
-    info
-}
+/// The part of the token one APM segment holds: 255 octets less the context, instruction,
+/// segmentation indicator, local reference and address fields.
+const SEGMENT_CAPACITY: usize = 255 - 4 - APM_ADDRESS_FIELDS.len();
 
-/// The token in reassembled encapsulated application information. The Q.765 layout
-/// starts with the originating address length, which is 0 (no address: the token's
-/// APM-user is the far end of the call), then the destination address length and
-/// address, which are skipped. Information that starts with a non-zero octet is taken to
-/// be the earlier layout (the token alone, cliauth before the address fields were added):
-/// a version-2 token's first octet is never 0.
-fn token_in_info(info: Vec<u8>) -> Result<Vec<u8>, MessageError> {
-    match info.as_slice() {
-        [0, dest_len, rest @ ..] => {
-            let token = rest
-                .get(usize::from(*dest_len)..)
-                .filter(|t| !t.is_empty())
-                .ok_or(MessageError::BadApp(
-                    "APM address fields but no APM-user information",
-                ))?;
-            Ok(token.to_vec())
-        }
-        [0] => Err(MessageError::BadApp("truncated APM address fields")),
-        _ => Ok(info),
+/// The APM-user information in one segment of the Q.765 layout: the originating address
+/// length, which must be 0 here (an address would name an APM-user entity elsewhere), then
+/// the destination address length and address, which are skipped.
+fn strip_address_fields(data: &[u8]) -> Result<&[u8], MessageError> {
+    match data {
+        [0, dest_len, rest @ ..] => rest
+            .get(usize::from(*dest_len)..)
+            .filter(|t| !t.is_empty())
+            .ok_or(MessageError::BadApp(
+                "APM address fields but no APM-user information",
+            )),
+        _ => Err(MessageError::BadApp("truncated APM address fields")),
     }
 }
 
-/// One unsegmented APP parameter holding `info` (address fields and token).
-fn unsegmented_app(context: u8, info: &[u8]) -> Param {
-    let mut value = Vec::with_capacity(3 + info.len());
+/// One unsegmented APP parameter holding the whole token.
+fn unsegmented_app(context: u8, token: &[u8]) -> Param {
+    let mut value = Vec::with_capacity(5 + token.len());
     value.extend_from_slice(&[0x80 | context, 0x80, 0xc0]);
-    value.extend_from_slice(info);
+    value.extend_from_slice(&APM_ADDRESS_FIELDS);
+    value.extend_from_slice(token);
     Param {
         code: PARAM_APP,
         value,
@@ -727,7 +719,7 @@ fn app_params(context: u8, slr: u8, chunks: &[&[u8]]) -> Result<Vec<Param>, Mess
     if chunks.len() > MAX_SEGMENTS {
         return Err(MessageError::TokenTooLong {
             len: chunks.iter().map(|c| c.len()).sum(),
-            max: MAX_SEGMENTS * (255 - 4),
+            max: MAX_SEGMENTS * SEGMENT_CAPACITY,
         });
     }
     if let [only] = chunks {
@@ -740,8 +732,9 @@ fn app_params(context: u8, slr: u8, chunks: &[&[u8]]) -> Result<Vec<Param>, Mess
         .map(|(i, c)| {
             let following = (n - 1 - i) as u8;
             let si = if i == 0 { 0x40 } else { 0x00 };
-            let mut value = Vec::with_capacity(4 + c.len());
+            let mut value = Vec::with_capacity(6 + c.len());
             value.extend_from_slice(&[0x80 | context, 0x80, si | following, 0x80 | slr]);
+            value.extend_from_slice(&APM_ADDRESS_FIELDS);
             value.extend_from_slice(c);
             Param {
                 code: PARAM_APP,
@@ -836,6 +829,10 @@ fn reassemble(segs: &[Segment<'_>]) -> Result<Option<Vec<u8>>, MessageError> {
             segs.len()
         )));
     }
+    // The layout, from the first segment: the Q.765 address fields in every segment, or
+    // the earlier cliauth layout (the token alone), which a version-2 token (its first
+    // octet is never 0) cannot be mistaken for.
+    let q765 = first.data.first() == Some(&0);
     let mut out = Vec::new();
     for (i, s) in segs.iter().enumerate() {
         if i > 0 && (s.new_sequence || s.slr != first.slr) {
@@ -853,12 +850,15 @@ fn reassemble(segs: &[Segment<'_>]) -> Result<Option<Vec<u8>>, MessageError> {
                 "segment without local reference".into(),
             ));
         }
-        out.extend_from_slice(s.data);
-        // The token, the address fields and a destination address of up to 255 octets.
-        if out.len() > MAX_COMPACT_LEN + 2 + 255 {
+        out.extend_from_slice(if q765 {
+            strip_address_fields(s.data)?
+        } else {
+            s.data
+        });
+        if out.len() > MAX_COMPACT_LEN {
             return Err(MessageError::TokenTooLong {
                 len: out.len(),
-                max: MAX_COMPACT_LEN + 2 + 255,
+                max: MAX_COMPACT_LEN,
             });
         }
     }
@@ -1154,13 +1154,15 @@ mod tests {
             (&[0xc0, 0x80, 0xc0, 0, 2, 9, 9], Err(())),
             (&[0xc0, 0x80, 0xc0, 0, 3, 9], Err(())),
             (&[0xc0, 0x80, 0xc0, 0], Err(())),
+            // Segments: address fields in each; the first decides the layout.
+            (&[0xc0, 0x80, 0x41, 0x85, 0, 0, 0xaa], Err(())),
         ] {
             let mut m = iam();
             m.set_param(PARAM_APP, app.to_vec()).unwrap();
             let got = m.find_token(&cfg);
             match want {
                 Ok(t) => assert_eq!(got.unwrap(), t, "{app:02x?}"),
-                Err(()) => assert!(matches!(got, Err(MessageError::BadApp(_))), "{app:02x?}"),
+                Err(()) => assert!(got.is_err(), "{app:02x?}"),
             }
         }
     }
@@ -1180,7 +1182,7 @@ mod tests {
         assert_eq!(m.find_token(&cfg).unwrap(), Some(token(314)));
         let enc = m.encode(&cfg).unwrap();
         let sgm = enc.sgm.clone().unwrap();
-        assert_eq!((enc.iam.len(), sgm.len()), (266, 96));
+        assert_eq!((enc.iam.len(), sgm.len()), (266, 98));
         assert_eq!(sgm[0], MSG_SGM);
         let head = Iam::parse(&enc.iam).unwrap();
         assert_eq!(head.param(PARAM_OFCI).unwrap().value, [OFCI_SEGMENTATION]);
@@ -1253,7 +1255,7 @@ mod tests {
         m.insert_token(&token(313), &big).unwrap();
         let enc = m.encode(&big).unwrap();
         let sgm = enc.sgm.unwrap();
-        assert_eq!(sgm.len(), 1 + 1 + 2 + 4 + (2 + 313 - 251) + 1);
+        assert_eq!(sgm.len(), 1 + 1 + 2 + 4 + 2 + (313 - 249) + 1);
         let full = Iam::parse_segmented(&enc.iam, Some(&sgm)).unwrap();
         assert_eq!(full.find_token(&big).unwrap(), Some(token(313)));
     }
