@@ -55,7 +55,7 @@
 //! | x5u length | UPER | APER | DER |
 //! |---|---|---|---|
 //! | 40 characters | 125 octets | 132 octets | 154 octets |
-//! | 255 characters | 313 octets | 347 octets | 375 octets |
+//! | 255 characters | 314 octets | 347 octets | 375 octets |
 //!
 //! Only UPER meets the 140-octet target for a 40-character `x5u`: it packs the IA5String
 //! `x5u` into 7 bits a character and spends no tag or length octets on fixed-size fields
@@ -63,6 +63,19 @@
 //! octets, the version and the range of `iat` (an `i64`); unknown extension additions (the
 //! `...` markers) are skipped, so later minor versions stay readable. A new `version` value
 //! marks an incompatible change and is rejected.
+//!
+//! The encoding is X.691-conformant for the module as published: `tests/isup_asn1_interop.rs`
+//! has two independent ASN.1 compilers (Python's asn1tools and pycrate) decode and
+//! re-encode every form byte for byte. Version 2 is the first conformant one; version 1
+//! (without the extension bit of `version`, with unconstrained verbatim lengths; the notes
+//! in `wire.rs` say why) is refused: no deployment used it.
+//!
+//! # Layout of this module
+//!
+//! `wire` (crate-private): the rasn types of the ASN.1 module, their encoding and neutral
+//! JSON form; `general`: the general SIP → ISUP path; `fast`: the fast path and its
+//! fixed-layout scanners; `json`: the deterministic JSON writer (ISUP → SIP) and the quick
+//! JSON reader; `tests`: unit tests.
 
 mod fast;
 mod general;
