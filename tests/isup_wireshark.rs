@@ -163,8 +163,7 @@ fn tshark_dissects_iam_and_sgm_with_the_token() {
             segmented: false,
         },
     ];
-    let (key, pkcs8) = SigningKey::generate().unwrap();
-    drop(key);
+    let (_, pkcs8) = SigningKey::generate().unwrap();
     let gw = Gateway::default();
     let intl = NatureOfAddress::INTERNATIONAL;
     let mut frames = Vec::new();
