@@ -132,6 +132,28 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The general (non-fast) path: an rcd PASSporT (strict JSON parsing, `other` claims).
+    let mut rcd = cliauth::Claims::shaken("12155551212", &["12155551213"], Attest::A, ORIGID, NOW);
+    rcd.rcd = Some(cliauth::Rcd::name("Alice Example"));
+    let rcd_identity = signer
+        .sign(Some(cliauth::Ppt::Rcd), &rcd)
+        .unwrap()
+        .identity();
+    let rcd_compact = CompactToken::from_identity(&rcd_identity, &call, &opts)
+        .unwrap()
+        .token
+        .into_bytes();
+    c.bench_function("isup/encode_general_rcd", |b| {
+        b.iter(|| CompactToken::from_identity(black_box(&rcd_identity), &call, &opts).unwrap())
+    });
+    c.bench_function("isup/decode_rebuild_general_rcd", |b| {
+        b.iter(|| {
+            CompactToken::decode(black_box(&rcd_compact))
+                .unwrap()
+                .rebuild(&call)
+                .unwrap()
+        })
+    });
     c.bench_function("cert/validate_chain", |b| {
         b.iter(|| {
             store

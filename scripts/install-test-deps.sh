@@ -2,7 +2,9 @@
 # Installs the third-party peers used by the interoperability tests
 # (cli/tests/interop.rs): Debian's secsipidx and openssl, and Python's PyJWT and
 # cryptography (for tests/interop/pyjwt_peer.py); the C toolchain, valgrind and pkg-config
-# of the C API tests (capi/tests/); cbindgen for the header freshness check.
+# of the C API tests (capi/tests/); cbindgen for the header freshness check; for the ISUP
+# token, Python's asn1tools and pycrate (tests/isup_asn1_interop.rs,
+# tests/interop/asn1_peer.py) and Debian's tshark (tests/isup_wireshark.rs).
 #
 # Idempotent and quiet: does nothing when everything is already present; runs
 # `apt-get update` only when a Debian package is missing. Meant for root on
@@ -26,7 +28,7 @@ fi
 apt_missing=()
 # python3-venv: the Python package's tests run in a virtual environment
 # (scripts/test-python.sh); pkgconf and binutils: the C install test (capi/tests/install.rs).
-for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv pkgconf binutils; do
+for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv pkgconf binutils tshark; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         apt_missing+=("$pkg")
     fi
@@ -46,14 +48,20 @@ apt_install() {
 }
 
 python_has_deps() {
-    "$PYTHON" -c 'import jwt, cryptography.hazmat.primitives.asymmetric.ec' >/dev/null 2>&1
+    "$PYTHON" -c 'import jwt, cryptography.hazmat.primitives.asymmetric.ec, asn1tools, pycrate_asn1c.asnproc' \
+        >/dev/null 2>&1
 }
+
+PIP_PACKAGES=(PyJWT cryptography asn1tools pycrate)
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     apt_missing+=(python3)
 fi
 
 if [ "${#apt_missing[@]}" -gt 0 ]; then
+    # tshark's package asks whether non-root users may capture: no (and no prompt).
+    echo "wireshark-common wireshark-common/install-setuid boolean false" \
+        | $SUDO debconf-set-selections
     apt_install "${apt_missing[@]}"
 fi
 
@@ -63,40 +71,40 @@ if ! python_has_deps; then
         apt_install python3-pip
     fi
     log="$(mktemp)"
-    pip_args=(install --quiet --disable-pip-version-check --root-user-action=ignore PyJWT cryptography)
+    pip_args=(install --quiet --disable-pip-version-check --root-user-action=ignore "${PIP_PACKAGES[@]}")
     if ! "$PYTHON" -m pip "${pip_args[@]}" >"$log" 2>&1; then
         if grep -q "externally-managed-environment" "$log"; then
             # Debian's own python3 (PEP 668): allow pip to install for root.
             if ! "$PYTHON" -m pip "${pip_args[@]}" --break-system-packages >"$log" 2>&1; then
                 cat "$log" >&2
                 rm -f "$log"
-                echo "install-test-deps: pip install PyJWT cryptography failed" >&2
+                echo "install-test-deps: pip install ${PIP_PACKAGES[*]} failed" >&2
                 exit 1
             fi
         elif grep -q "no such option: --root-user-action" "$log"; then
             # Old pip without --root-user-action.
-            if ! "$PYTHON" -m pip install --quiet --disable-pip-version-check PyJWT cryptography >"$log" 2>&1 \
-               && ! "$PYTHON" -m pip install --quiet --disable-pip-version-check --break-system-packages PyJWT cryptography >"$log" 2>&1; then
+            if ! "$PYTHON" -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" >"$log" 2>&1 \
+               && ! "$PYTHON" -m pip install --quiet --disable-pip-version-check --break-system-packages "${PIP_PACKAGES[@]}" >"$log" 2>&1; then
                 cat "$log" >&2
                 rm -f "$log"
-                echo "install-test-deps: pip install PyJWT cryptography failed" >&2
+                echo "install-test-deps: pip install ${PIP_PACKAGES[*]} failed" >&2
                 exit 1
             fi
         else
             cat "$log" >&2
             rm -f "$log"
-            echo "install-test-deps: pip install PyJWT cryptography failed" >&2
+            echo "install-test-deps: pip install ${PIP_PACKAGES[*]} failed" >&2
             exit 1
         fi
     fi
     rm -f "$log"
     if ! python_has_deps; then
-        echo "install-test-deps: PyJWT/cryptography still not importable by $PYTHON" >&2
+        echo "install-test-deps: ${PIP_PACKAGES[*]} still not importable by $PYTHON" >&2
         exit 1
     fi
 fi
 
-for tool in secsipidx openssl; do
+for tool in secsipidx openssl tshark; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "install-test-deps: $tool not on PATH after install" >&2
         exit 1

@@ -67,7 +67,7 @@ pub unsafe extern "C" fn cliauth_isup_encode(
             &ConvertOptions::default(),
         )
         .map_err(|e| isup_error(&e))?;
-        let bytes = &c.token.bytes();
+        let bytes = c.token.as_bytes();
         // SAFETY: `out_len` is non-NULL and valid for writes (caller's guarantee).
         unsafe { write_out(out_len, bytes.len()) }?;
         if buf.is_null() || buf_len < bytes.len() {

@@ -5,12 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use cliauth::Call;
-use cliauth::isup::token::{ClaimsPart, HeaderPart, OrigId, WireAttest, WireParty, WirePpt};
 use cliauth::isup::{
     AddressDigits, CalledPartyNumber, CallingPartyNumber, CompactToken, ConvertOptions, Gateway,
     GatewayConfig, Iam, NatureOfAddress, NumberMapping, NumberingPlan,
 };
-use serde_json::json;
 
 use crate::{Out, UsageError};
 
@@ -91,7 +89,7 @@ pub(crate) enum Noa {
 /// How ISUP numbers map to PASSporT telephone numbers.
 #[derive(Args)]
 pub(crate) struct Mapping {
-    /// The country code for national numbers (required with --noa national).
+    /// The country code of national numbers (nature of address "national" in the IAM).
     #[arg(long)]
     country_code: Option<String>,
 }
@@ -175,7 +173,7 @@ pub(crate) fn run(cmd: IsupCmd, out: &mut Out) -> Result<ExitCode, UsageError> {
             };
             match CompactToken::from_identity(identity.trim(), &Call::new(&orig, &dest), &opts) {
                 Ok(c) => {
-                    out.line(hex::encode(c.token.bytes()))?;
+                    out.line(hex::encode(c.token.as_bytes()))?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => invalid(out, e),
@@ -186,7 +184,8 @@ pub(crate) fn run(cmd: IsupCmd, out: &mut Out) -> Result<ExitCode, UsageError> {
                 Ok(t) => t,
                 Err(e) => return invalid(out, e),
             };
-            let v = describe(&token);
+            let mut v = token.describe();
+            v["len"] = token.len().into();
             if json {
                 out.line(v)?;
             } else {
@@ -268,76 +267,4 @@ pub(crate) fn run(cmd: IsupCmd, out: &mut Out) -> Result<ExitCode, UsageError> {
             }
         }
     }
-}
-
-/// The `ppt` value a wire code stands for (never Rust `Debug` text).
-fn ppt_name(p: WirePpt) -> &'static str {
-    match p {
-        WirePpt::Shaken => "shaken",
-        WirePpt::Div => "div",
-        WirePpt::DivO => "div-o",
-        WirePpt::Rcd => "rcd",
-        _ => "(extension)",
-    }
-}
-
-/// The `attest` value a wire code stands for.
-fn attest_name(a: WireAttest) -> &'static str {
-    match a {
-        WireAttest::A => "A",
-        WireAttest::B => "B",
-        WireAttest::C => "C",
-        _ => "(extension)",
-    }
-}
-
-fn describe(t: &CompactToken) -> serde_json::Value {
-    let v = &t.value();
-    let header = match &v.header {
-        HeaderPart::Rebuilt(h) => json!({
-            "rebuilt": true,
-            "ppt": h.ppt.map(ppt_name),
-            "x5u": h.x5u.to_string(),
-            "typ_absent": h.typ_absent,
-            "other": h.other.as_ref().map(ToString::to_string),
-        }),
-        HeaderPart::Verbatim(b) => json!({"verbatim": String::from_utf8_lossy(b)}),
-        HeaderPart::Inherited(h) => json!({
-            "rebuilt": true,
-            "x5u_inherited": true,
-            "ppt": h.ppt.map(ppt_name),
-            "typ_absent": h.typ_absent,
-            "other": h.other.as_ref().map(ToString::to_string),
-        }),
-        _ => json!({"extension": true}),
-    };
-    let claims = match &v.claims {
-        ClaimsPart::Rebuilt(c) => json!({
-            "rebuilt": true,
-            "iat": c.iat.to_string().parse::<i64>().ok(),
-            "attest": c.attest.map(attest_name),
-            "origid": c.origid.as_ref().map(|o| match o {
-                OrigId::Uuid(b) => cliauth::isup::token::uuid_string(b),
-                OrigId::Text(s) => s.to_string(),
-                _ => "(extension)".to_string(),
-            }),
-            "orig": c.orig.as_ref().map(|p| match p {
-                WireParty::Tn(t) => json!({"tn": t.0.to_string()}),
-                WireParty::Uri(u) => json!({"uri": u.0.to_string()}),
-                _ => json!({"extension": true}),
-            }),
-            "dest_explicit": c.dest.is_some(),
-            "opt_len": c.opt.as_ref().map(|o| o.len()),
-            "other": c.other.as_ref().map(ToString::to_string),
-        }),
-        ClaimsPart::Verbatim(b) => json!({"verbatim": String::from_utf8_lossy(b)}),
-        _ => json!({"extension": true}),
-    };
-    json!({
-        "len": t.bytes().len(),
-        "version": v.version,
-        "header": header,
-        "claims": claims,
-        "signature": hex::encode(v.signature.as_ref()),
-    })
 }

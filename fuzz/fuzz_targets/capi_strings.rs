@@ -307,7 +307,7 @@ fn isup_encode(args: &[u8]) {
     let Ok(want) = rust else {
         return;
     };
-    assert_eq!(&buf[..len], want.token.bytes());
+    assert_eq!(&buf[..len], want.token.as_bytes());
 
     // One byte short: the length, and the buffer untouched.
     let mut short = vec![0xa5u8; len - 1];

@@ -19,7 +19,6 @@
 //!   same PASSporT byte for byte (SIP → ISUP → SIP is lossless).
 #![no_main]
 
-use cliauth::isup::token::{ClaimsPart, HeaderPart};
 use cliauth::isup::{CompactToken, ConvertOptions};
 use cliauth::passport::jws::RawToken;
 use cliauth::{Call, IdentityHeader, Passport, format_identity};
@@ -42,6 +41,10 @@ fn same_but_padding(enc: &[u8], data: &[u8]) -> bool {
     enc_head == data_head && a & low == 0
 }
 
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 fn check_rebuild(t: &CompactToken, call: &Call<'_>) {
     let sip = match t.rebuild(call) {
         Ok(sip) => sip,
@@ -53,9 +56,10 @@ fn check_rebuild(t: &CompactToken, call: &Call<'_>) {
     };
     assert_eq!(sip.identity, format_identity(&sip.token, &sip.x5u, sip.ppt));
     let raw = RawToken::split(&sip.token).expect("a rebuilt token splits");
-    assert_eq!(raw.signature, *t.value().signature);
-    if let HeaderPart::Rebuilt(h) = &t.value().header {
-        assert_eq!(sip.x5u.as_bytes(), h.x5u.as_iso646_bytes());
+    let v = t.describe();
+    assert_eq!(v["signature"], hex(&raw.signature));
+    if let Some(x5u) = v["header"]["rebuilt"]["x5u"].as_str() {
+        assert_eq!(sip.x5u, x5u);
     }
 
     // SIP → ISUP → SIP.
@@ -86,15 +90,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(t) = CompactToken::decode(data) else {
         return;
     };
-    assert_eq!(t.bytes(), data);
-    if let ClaimsPart::Rebuilt(c) = &t.value().claims {
-        assert!(i64::try_from(&c.iat).is_ok(), "iat {} decoded", c.iat);
-    }
-    let enc = rasn::uper::encode(t.value()).expect("a decoded value encodes");
+    assert_eq!(t.as_bytes(), data);
+    let iat = &t.describe()["claims"]["rebuilt"]["iat"];
+    assert!(iat.is_null() || iat.is_i64(), "iat {iat} decoded");
+    let enc = t.reencode().expect("a decoded value encodes");
     let back = CompactToken::decode(&enc).expect("the re-encoding decodes");
-    assert_eq!(back.value(), t.value());
+    assert_eq!(back.describe(), t.describe());
     // The re-encoding is canonical: encoding what it decodes to gives it back.
-    assert_eq!(rasn::uper::encode(back.value()).ok().as_ref(), Some(&enc));
+    assert_eq!(back.reencode().ok().as_ref(), Some(&enc));
     // It is the input but for the padding bits, or, when the input was not the canonical
     // encoding of its value, never longer: a DEFAULT component sent with its default value
     // (`typAbsent` FALSE: one presence bit and one value bit the canonical form leaves

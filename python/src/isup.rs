@@ -64,7 +64,7 @@ fn isup_encode<'py>(
     let c = py
         .detach(|| CompactToken::from_identity(identity.trim(), &call, &opts))
         .map_err(errors::isup)?;
-    Ok(PyBytes::new(py, c.token.bytes()))
+    Ok(PyBytes::new(py, c.token.as_bytes()))
 }
 
 /// A decoded compact ISUP token. `bytes(token)` / `token.data` are its octets,
@@ -79,7 +79,7 @@ impl PyCompactToken {
     /// The encoded token (UPER octets).
     #[getter]
     fn data<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, self.inner.bytes())
+        PyBytes::new(py, self.inner.as_bytes())
     }
 
     /// Rebuilds the Identity header value, taking `orig`/`dest` (the IAM's numbers as

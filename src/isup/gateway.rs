@@ -329,7 +329,7 @@ impl Gateway {
             dest: called.as_deref(),
         };
         let c = CompactToken::from_identity(identity, &call, &self.config.convert)?;
-        iam.replace_token(c.token.bytes(), &self.config.message)?;
+        iam.replace_token(c.token.as_bytes(), &self.config.message)?;
         Ok(Outgoing {
             encoded: iam.encode(&self.config.message)?,
             token_len: Some(c.token.len()),

@@ -33,8 +33,24 @@
 //! octet 2   1 | spare (5) | SNI = 0 | RCI = 0                       "do not notify, do not release"
 //! octet 3   ext | SI | APM segmentation indicator (6 bits)
 //! octet 3a  1 | segmentation local reference (7 bits)             only when octet 3 ext = 0
-//! octet 4+  encapsulated application information: the compact token (or a segment of it)
+//! octet 4+  encapsulated application information:
+//!             originating address length = 0 | destination address length = 0 |
+//!             APM-user information: the compact token, or one segment of it
 //! ```
+//!
+//! The encapsulated application information follows Q.765 (APM'2000, §9.5), the layout
+//! Wireshark and other APM'2000 implementations read for every application context: the
+//! originating and destination address lengths, each followed by that many address
+//! octets, then the APM-user information. Both addresses are empty (two zero octets):
+//! they name APM-user entities for routing APM information between non-adjacent
+//! exchanges, while the token always travels with the call's own messages, end to end.
+//! Every APM segment is an APP parameter of its own with its own address fields (Q.765
+//! routes each segment on its own; Wireshark reads the two octets in every segment and
+//! reassembles the APM-user information alone), so segmentation cuts the token, not the
+//! address fields. On input, a destination address is skipped; when the first segment's
+//! information starts with a non-zero octet, the parameter is read in the earlier cliauth
+//! layout (the token alone, without address fields): a version-2 token never starts with
+//! 0x00, so the two cannot be confused.
 //!
 //! The default application context identifier is 64, the first value of the range Q.763
 //! reserves for non-standardized applications (64–127): Q.3063's own value is not
@@ -59,14 +75,14 @@
 //! plus one SGM cannot hold it, the result is [`MessageError::DoesNotFit`]. The receiver
 //! merges the SGM back ([`Iam::parse_segmented`]) before looking for the token.
 //!
-//! A token longer than one APP parameter holds (252 octets) always takes IAM + SGM, one
+//! A token longer than one APP parameter holds (250 octets; 249 a segment) always takes IAM + SGM, one
 //! segment in each, whatever the size limit: Q.765 sends APM segments in separate messages.
 //!
 //! Measured with the default configuration (see the tests): a typical IAM (11-digit
 //! international numbers, ST, Calling Party Number, no other optional parameters) is 28
-//! octets; with a 125-octet SHAKEN token (40-character `x5u`) 158 octets in one message;
-//! with a 313-octet token (255-character `x5u`) an IAM of 266 octets (the limit) plus an
-//! SGM of 93 octets.
+//! octets; with a 125-octet SHAKEN token (40-character `x5u`) 160 octets in one message;
+//! with a 314-octet token (255-character `x5u`) an IAM of 266 octets (the limit) plus an
+//! SGM of 98 octets.
 
 use super::number::{CalledPartyNumber, CallingPartyNumber, NumberError};
 use super::token::MAX_COMPACT_LEN;
@@ -514,7 +530,7 @@ impl Iam {
             Container::App { context } => {
                 // Logical form: as few parameters as the 255-octet limit allows. `encode`
                 // re-cuts the segments to the message boundaries.
-                let chunks = split_even(token, 255 - 4);
+                let chunks = split_even(token, SEGMENT_CAPACITY);
                 self.optional.extend(app_params(context, cfg.slr, &chunks)?);
             }
         }
@@ -596,8 +612,10 @@ impl Iam {
             };
             // Fill the IAM, put the rest in the SGM; each segment has a 4-octet APP header
             // and a 2-octet parameter header.
-            let room = (max - head_len).saturating_sub(2 + 4).min(255 - 4);
-            if room == 0 || token.len() - room > 255 - 4 {
+            let room = (max - head_len)
+                .saturating_sub(2 + 4 + APM_ADDRESS_FIELDS.len())
+                .min(SEGMENT_CAPACITY);
+            if room == 0 || token.len() - room > SEGMENT_CAPACITY {
                 return Err(MessageError::DoesNotFit {
                     len,
                     detail: format!(
@@ -636,7 +654,7 @@ impl Iam {
 /// The longest token one container parameter holds.
 fn single_capacity(cfg: &MessageConfig) -> usize {
     match cfg.container {
-        Container::App { .. } => 255 - 3,
+        Container::App { .. } => 255 - 3 - APM_ADDRESS_FIELDS.len(),
         Container::Parameter { .. } => 255,
     }
 }
@@ -645,19 +663,47 @@ fn single_capacity(cfg: &MessageConfig) -> usize {
 /// [`single_capacity`]).
 fn single_param(token: &[u8], container: Container) -> Param {
     match container {
-        Container::App { context } => {
-            let mut value = Vec::with_capacity(3 + token.len());
-            value.extend_from_slice(&[0x80 | context, 0x80, 0xc0]);
-            value.extend_from_slice(token);
-            Param {
-                code: PARAM_APP,
-                value,
-            }
-        }
+        Container::App { context } => unsegmented_app(context, token),
         Container::Parameter { code } => Param {
             code,
             value: token.to_vec(),
         },
+    }
+}
+
+/// The APM'2000 address fields (Q.765): originating and destination address length,
+/// both 0, in every APP parameter before its part of the token — the token travels end to
+/// end with the call's own messages.
+const APM_ADDRESS_FIELDS: [u8; 2] = [0, 0];
+
+/// The part of the token one APM segment holds: 255 octets less the context, instruction,
+/// segmentation indicator, local reference and address fields.
+const SEGMENT_CAPACITY: usize = 255 - 4 - APM_ADDRESS_FIELDS.len();
+
+/// The APM-user information in one segment of the Q.765 layout: the originating address
+/// length, which must be 0 here (an address would name an APM-user entity elsewhere), then
+/// the destination address length and address, which are skipped.
+fn strip_address_fields(data: &[u8]) -> Result<&[u8], MessageError> {
+    match data {
+        [0, dest_len, rest @ ..] => rest
+            .get(usize::from(*dest_len)..)
+            .filter(|t| !t.is_empty())
+            .ok_or(MessageError::BadApp(
+                "APM address fields but no APM-user information",
+            )),
+        _ => Err(MessageError::BadApp("truncated APM address fields")),
+    }
+}
+
+/// One unsegmented APP parameter holding the whole token.
+fn unsegmented_app(context: u8, token: &[u8]) -> Param {
+    let mut value = Vec::with_capacity(5 + token.len());
+    value.extend_from_slice(&[0x80 | context, 0x80, 0xc0]);
+    value.extend_from_slice(&APM_ADDRESS_FIELDS);
+    value.extend_from_slice(token);
+    Param {
+        code: PARAM_APP,
+        value,
     }
 }
 
@@ -673,11 +719,11 @@ fn app_params(context: u8, slr: u8, chunks: &[&[u8]]) -> Result<Vec<Param>, Mess
     if chunks.len() > MAX_SEGMENTS {
         return Err(MessageError::TokenTooLong {
             len: chunks.iter().map(|c| c.len()).sum(),
-            max: MAX_SEGMENTS * (255 - 4),
+            max: MAX_SEGMENTS * SEGMENT_CAPACITY,
         });
     }
     if let [only] = chunks {
-        return Ok(vec![single_param(only, Container::App { context })]);
+        return Ok(vec![unsegmented_app(context, only)]);
     }
     let n = chunks.len();
     Ok(chunks
@@ -686,8 +732,9 @@ fn app_params(context: u8, slr: u8, chunks: &[&[u8]]) -> Result<Vec<Param>, Mess
         .map(|(i, c)| {
             let following = (n - 1 - i) as u8;
             let si = if i == 0 { 0x40 } else { 0x00 };
-            let mut value = Vec::with_capacity(4 + c.len());
+            let mut value = Vec::with_capacity(6 + c.len());
             value.extend_from_slice(&[0x80 | context, 0x80, si | following, 0x80 | slr]);
+            value.extend_from_slice(&APM_ADDRESS_FIELDS);
             value.extend_from_slice(c);
             Param {
                 code: PARAM_APP,
@@ -782,6 +829,10 @@ fn reassemble(segs: &[Segment<'_>]) -> Result<Option<Vec<u8>>, MessageError> {
             segs.len()
         )));
     }
+    // The layout, from the first segment: the Q.765 address fields in every segment, or
+    // the earlier cliauth layout (the token alone), which a version-2 token (its first
+    // octet is never 0) cannot be mistaken for.
+    let q765 = first.data.first() == Some(&0);
     let mut out = Vec::new();
     for (i, s) in segs.iter().enumerate() {
         if i > 0 && (s.new_sequence || s.slr != first.slr) {
@@ -799,7 +850,11 @@ fn reassemble(segs: &[Segment<'_>]) -> Result<Option<Vec<u8>>, MessageError> {
                 "segment without local reference".into(),
             ));
         }
-        out.extend_from_slice(s.data);
+        out.extend_from_slice(if q765 {
+            strip_address_fields(s.data)?
+        } else {
+            s.data
+        });
         if out.len() > MAX_COMPACT_LEN {
             return Err(MessageError::TokenTooLong {
                 len: out.len(),
@@ -1086,8 +1141,30 @@ mod tests {
         m.insert_token(&[0xaa, 0xbb], &cfg).unwrap();
         assert_eq!(
             m.param(PARAM_APP).unwrap().value,
-            [0xc0, 0x80, 0xc0, 0xaa, 0xbb]
+            [0xc0, 0x80, 0xc0, 0x00, 0x00, 0xaa, 0xbb]
         );
+        // On input: the earlier layout without address fields, a destination address
+        // (skipped), and truncated address fields.
+        for (app, want) in [
+            (
+                &[0xc0, 0x80, 0xc0, 0x0a, 0xbb][..],
+                Ok(Some(vec![0x0a, 0xbb])),
+            ),
+            (&[0xc0, 0x80, 0xc0, 0, 2, 9, 9, 0xaa], Ok(Some(vec![0xaa]))),
+            (&[0xc0, 0x80, 0xc0, 0, 2, 9, 9], Err(())),
+            (&[0xc0, 0x80, 0xc0, 0, 3, 9], Err(())),
+            (&[0xc0, 0x80, 0xc0, 0], Err(())),
+            // Segments: address fields in each; the first decides the layout.
+            (&[0xc0, 0x80, 0x41, 0x85, 0, 0, 0xaa], Err(())),
+        ] {
+            let mut m = iam();
+            m.set_param(PARAM_APP, app.to_vec()).unwrap();
+            let got = m.find_token(&cfg);
+            match want {
+                Ok(t) => assert_eq!(got.unwrap(), t, "{app:02x?}"),
+                Err(()) => assert!(got.is_err(), "{app:02x?}"),
+            }
+        }
     }
 
     #[test]
@@ -1097,15 +1174,15 @@ mod tests {
         let mut m = iam();
         m.insert_token(&token(125), &cfg).unwrap();
         let enc = m.encode(&cfg).unwrap();
-        assert_eq!((enc.iam.len(), enc.sgm.is_none()), (158, true));
-        // 313 octets (x5u 255): IAM full to the limit plus one SGM.
+        assert_eq!((enc.iam.len(), enc.sgm.is_none()), (160, true));
+        // 314 octets (x5u 255): IAM full to the limit plus one SGM.
         let mut m = iam();
-        m.insert_token(&token(313), &cfg).unwrap();
+        m.insert_token(&token(314), &cfg).unwrap();
         assert_eq!(m.optional.iter().filter(|p| p.code == PARAM_APP).count(), 2);
-        assert_eq!(m.find_token(&cfg).unwrap(), Some(token(313)));
+        assert_eq!(m.find_token(&cfg).unwrap(), Some(token(314)));
         let enc = m.encode(&cfg).unwrap();
         let sgm = enc.sgm.clone().unwrap();
-        assert_eq!((enc.iam.len(), sgm.len()), (266, 93));
+        assert_eq!((enc.iam.len(), sgm.len()), (266, 98));
         assert_eq!(sgm[0], MSG_SGM);
         let head = Iam::parse(&enc.iam).unwrap();
         assert_eq!(head.param(PARAM_OFCI).unwrap().value, [OFCI_SEGMENTATION]);
@@ -1114,7 +1191,7 @@ mod tests {
             Err(MessageError::Segments(_))
         ));
         let full = Iam::parse_segmented(&enc.iam, Some(&sgm)).unwrap();
-        assert_eq!(full.find_token(&cfg).unwrap(), Some(token(313)));
+        assert_eq!(full.find_token(&cfg).unwrap(), Some(token(314)));
         assert_eq!(full.param(PARAM_OFCI), None);
         assert!(matches!(
             Iam::parse_segmented(&enc.iam, None),
@@ -1132,7 +1209,7 @@ mod tests {
         m.insert_token(&token(200), &cfg).unwrap();
         let enc = m.encode(&cfg).unwrap();
         let sgm = enc.sgm.unwrap();
-        assert_eq!(sgm.len(), 2 + 2 + 3 + 200 + 1);
+        assert_eq!(sgm.len(), 2 + 2 + 3 + 2 + 200 + 1);
         let head = Iam::parse(&enc.iam).unwrap();
         assert_eq!(head.param(PARAM_OFCI).unwrap().value, [0x84]);
         let full = Iam::parse_segmented(&enc.iam, Some(&sgm)).unwrap();
@@ -1178,7 +1255,7 @@ mod tests {
         m.insert_token(&token(313), &big).unwrap();
         let enc = m.encode(&big).unwrap();
         let sgm = enc.sgm.unwrap();
-        assert_eq!(sgm.len(), 1 + 1 + 2 + 4 + (313 - 251) + 1);
+        assert_eq!(sgm.len(), 1 + 1 + 2 + 4 + 2 + (313 - 249) + 1);
         let full = Iam::parse_segmented(&enc.iam, Some(&sgm)).unwrap();
         assert_eq!(full.find_token(&big).unwrap(), Some(token(313)));
     }

@@ -399,7 +399,7 @@ mod tests {
         let tok = signer
             .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
             .unwrap()
-            .token;
+            .into_token();
         let mut bad = tok.clone();
         let i = bad.rfind('.').unwrap() + 3;
         let c = if &bad[i..=i] == "A" { "B" } else { "A" };
@@ -466,7 +466,7 @@ mod tests {
         let tok = signer
             .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
             .unwrap()
-            .token;
+            .into_token();
         let v = format!("{tok};info=<http://127.0.0.1:9/k.pem>");
         let count = |src: Option<PubSource<'_>>| {
             let before = insecure_checks();
