@@ -39,8 +39,6 @@
 
 pub mod cert;
 pub mod error;
-/// The optional blocking `x5u` fetcher (feature `fetch`), which applies the ATIS rules.
-#[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod identity;
 pub mod isup;
@@ -48,6 +46,7 @@ pub mod key;
 pub mod limits;
 pub mod passport;
 pub mod sign;
+pub mod state;
 pub mod tn;
 pub mod verify;
 
@@ -57,4 +56,4 @@ pub use key::{SigningKey, VerifyingKey};
 pub use passport::{Attest, Claims, Dest, Header, Party, Passport, Ppt, Rcd};
 pub use sign::{Signed, Signer};
 pub use tn::Tn;
-pub use verify::{Call, Verdict, Verifier, VerifierConfig};
+pub use verify::{BudgetOutcome, Call, Verdict, Verifier, VerifierConfig};

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use cliauth::cert::testpki::{TestPki, TestPkiOptions};
 use cliauth::cert::{CertStore, TrustStore};
 use cliauth::fetch::{FetchConfig, Fetcher};
-use cliauth::{Attest, Call, Error, Signer, SigningKey, Verifier};
+use cliauth::{Attest, Call, Error, Signer, SigningKey, Verifier, VerifierConfig};
 
 const NOW: i64 = 1_800_000_000;
 const PEM_CHAIN: &str = "application/pem-certificate-chain";
@@ -700,24 +700,51 @@ fn verifier_honours_cache_control() {
     let x5u = server.url("https", "/sp.pem");
     let v = Verifier::with_store(sti.store()).with_fetcher(local_fetcher(&server));
     let id = sti.identity(&x5u);
-    for _ in 0..2 {
-        v.verify_identity(&id, &Call::default(), NOW).unwrap();
+    // no-store: kept for the 60 s floor all the same, so fetched once per floor lifetime.
+    for t in [0, 1, 30, 59] {
+        v.verify_identity(&id, &Call::default(), NOW + t).unwrap();
     }
+    assert_eq!(server.requests(), 1);
+    // Past the floor the entry is stale: still served, and refreshed once in the
+    // background.
+    let lenient = VerifierConfig {
+        max_age: 3600,
+        ..VerifierConfig::default()
+    };
+    let v = v.with_config(lenient.clone());
+    v.verify_identity(&id, &Call::default(), NOW + 61).unwrap();
+    v.verify_identity(&id, &Call::default(), NOW + 62).unwrap();
+    wait_for(|| server.requests() == 2);
+    std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.requests(), 2);
 
     let server = Server::https(Reply {
-        cache_control: Some("max-age=10".into()),
+        cache_control: Some("max-age=600".into()),
         ..Reply::ok(sti.pki.chain_pem.clone())
     });
     let x5u = server.url("https", "/sp.pem");
-    let v = Verifier::with_store(sti.store()).with_fetcher(local_fetcher(&server));
+    let v = Verifier::with_store(sti.store())
+        .with_fetcher(local_fetcher(&server))
+        .with_config(lenient);
     let id = sti.identity(&x5u);
     v.verify_identity(&id, &Call::default(), NOW).unwrap();
-    v.verify_identity(&id, &Call::default(), NOW + 5).unwrap();
+    v.verify_identity(&id, &Call::default(), NOW + 599).unwrap();
     assert_eq!(server.requests(), 1);
-    // iat NOW is still fresh at NOW + 11 (max_age 60), but the cache entry expired.
-    v.verify_identity(&id, &Call::default(), NOW + 11).unwrap();
-    assert_eq!(server.requests(), 2);
+    // Expired: served stale while one refresh runs.
+    v.verify_identity(&id, &Call::default(), NOW + 601).unwrap();
+    wait_for(|| server.requests() == 2);
+}
+
+/// Waits up to 5 s for `cond`.
+fn wait_for(cond: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "condition not met in 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]

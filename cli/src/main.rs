@@ -329,6 +329,7 @@ fn verifier(a: &VerifyArgs, now: i64) -> Result<Setup, UsageError> {
         max_future: a.max_future,
         allow_http_x5u: a.allow_http_x5u || a.allow_http_loopback,
         strict_profile: a.strict_profile,
+        ..VerifierConfig::default()
     };
     let key_only = a.pubkey.as_ref().or(if a.trust_anchor.is_empty() {
         a.cert.as_ref()
