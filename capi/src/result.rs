@@ -65,6 +65,9 @@ pub const CLIAUTH_SIGN: cliauth_result = 20;
 pub const CLIAUTH_TN_NOT_AUTHORIZED: cliauth_result = 21;
 /// A claim violates the certificate's claim constraints (`claim_constraint`, 438).
 pub const CLIAUTH_CLAIM_CONSTRAINT: cliauth_result = 22;
+/// The `x5u` chain was not fetched within the verifier's fetch budget; the fetch goes on
+/// in the background for the next call (`certificate_pending`, 436).
+pub const CLIAUTH_CERTIFICATE_PENDING: cliauth_result = 23;
 /// The chain does not lead to a configured trust anchor (`cert_untrusted`, 437).
 pub const CLIAUTH_CERT_UNTRUSTED: cliauth_result = 30;
 /// A certificate in the chain has expired (`cert_expired`, 437).
@@ -146,6 +149,7 @@ fn table() -> &'static [Info] {
         info(CLIAUTH_SIGN, c"sign", c"cannot sign: incomplete or inconsistent data", 438),
         info(CLIAUTH_TN_NOT_AUTHORIZED, c"tn_not_authorized", c"the certificate does not authorise orig", 438),
         info(CLIAUTH_CLAIM_CONSTRAINT, c"claim_constraint", c"a claim violates the certificate's claim constraints", 438),
+        info(CLIAUTH_CERTIFICATE_PENDING, c"certificate_pending", c"certificate still being fetched: not there within the fetch budget", 436),
         info(CLIAUTH_CERT_UNTRUSTED, c"cert_untrusted", c"certificate chain not trusted", 437),
         info(CLIAUTH_CERT_EXPIRED, c"cert_expired", c"certificate expired", 437),
         info(CLIAUTH_CERT_NOT_YET_VALID, c"cert_not_yet_valid", c"certificate not yet valid", 437),
@@ -298,6 +302,11 @@ mod tests {
             Error::Tn(Tn::parse("x").unwrap_err()),
             Error::Key("x".into()),
             Error::CertificateNeeded { url: "x".into() },
+            Error::CertificatePending {
+                url: "x".into(),
+                budget_ms: 1,
+                no_tn_validation: false,
+            },
             Error::Sign("x".into()),
             Error::TnNotAuthorized { tn: "1".into() },
             Error::ClaimConstraint("x".into()),

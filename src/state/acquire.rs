@@ -48,9 +48,10 @@ pub struct AcquirePolicy {
     pub min_ttl: i64,
     /// Back-off after failures, per URL and per host.
     pub backoff: Backoff,
-    /// Worker threads fetching in the background. Default 4.
+    /// Worker threads fetching in the background. Default 16: fetches mostly wait on the
+    /// network, and a few repositories timing out must not hold up the others.
     pub workers: usize,
-    /// Fetches waiting for a worker at most; beyond, a miss is pending at once. Default 256.
+    /// Fetches waiting for a worker at most; beyond, a miss is pending at once. Default 1024.
     pub queue: usize,
 }
 
@@ -60,8 +61,8 @@ impl Default for AcquirePolicy {
             fetch_timeout: Duration::from_secs(5),
             min_ttl: DEFAULT_MIN_TTL,
             backoff: Backoff::default(),
-            workers: 4,
-            queue: 256,
+            workers: 16,
+            queue: 1024,
         }
     }
 }
