@@ -26,7 +26,7 @@ use cliauth::cert::store::ttl_from_cache_control;
 use cliauth::cert::testpki::{TestPki, TestPkiOptions};
 use cliauth::cert::{CertStore, TrustStore};
 use cliauth::fetch::{Fetch, FetchError, FetchErrorKind, Fetched};
-use cliauth::state::AcquirePolicy;
+use cliauth::state::{AcquirePolicy, Acquirer};
 use cliauth::{Attest, Call, Error, Signer, SigningKey, Verifier, VerifierConfig};
 
 /// Simulated milliseconds per real millisecond.
@@ -327,13 +327,21 @@ fn run(s: &Setup, new: bool) -> Report {
     };
     let fetch_timeout = Duration::from_secs_f64(FETCH_TIMEOUT_MS / SCALE / 1000.0);
     let verifier = if new {
-        Verifier::with_store(Arc::new(store)).with_fetch_policy(
+        let store = Arc::new(store);
+        let clock = {
+            let world = world.clone();
+            Arc::new(move || world.now())
+        };
+        let acquirer = Acquirer::new(
             world.clone(),
+            Arc::clone(&store),
             AcquirePolicy {
                 fetch_timeout,
                 ..AcquirePolicy::default()
             },
         )
+        .with_clock(clock);
+        Verifier::with_store(store).with_acquirer(acquirer)
     } else {
         Verifier::with_store(Arc::new(store.with_stale_grace(0)))
     }

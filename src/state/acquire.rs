@@ -19,11 +19,16 @@
 //! queue; when the queue is full a miss is [`Acquired::Pending`] at once. Workers exit once
 //! the acquirer is dropped and their queue is empty.
 //!
-//! Time (`now`) is the caller's, as everywhere in the core: a background fetch inserts its
-//! chain and records its failure at the `now` of the call that started it. Only the
-//! waiting itself (the budget) is measured on the monotonic clock.
+//! Time: every decision on the call path uses the caller's `now`, as everywhere in the
+//! core. A background fetch ends later than the call that started it, so it inserts its
+//! chain and records its failure at the time it ends, read from the acquirer's clock
+//! ([`Acquirer::with_clock`]; by default the system clock, the caller's `now` plus the
+//! fetch's duration being no better) — a failing repository is then contacted at most once
+//! per back-off interval counted from the end of its last failure. The waiting itself (the
+//! budget) is measured on the monotonic clock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -185,14 +190,34 @@ pub struct AcquireStats {
     pub refreshes: u64,
 }
 
+#[derive(Default)]
+struct Counters {
+    fetches: AtomicU64,
+    failures: AtomicU64,
+    joined: AtomicU64,
+    backed_off: AtomicU64,
+    pending: AtomicU64,
+    refreshes: AtomicU64,
+}
+
+/// A clock in seconds since the Unix epoch.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 struct Inner {
+    clock: Clock,
     fetch: Arc<dyn Fetch>,
     store: Arc<CertStore>,
     policy: AcquirePolicy,
     negative: NegativeCache,
     flights: Mutex<HashMap<String, Arc<Flight>>>,
     pool: OnceLock<Pool>,
-    stats: Mutex<AcquireStats>,
+    stats: Counters,
 }
 
 /// Fetches missing chains into a store under [`AcquirePolicy`]. `Send + Sync`; one per
@@ -230,9 +255,19 @@ impl Acquirer {
                 negative,
                 flights: Mutex::new(HashMap::new()),
                 pool: OnceLock::new(),
-                stats: Mutex::new(AcquireStats::default()),
+                stats: Counters::default(),
+                clock: Arc::new(system_clock),
             }),
         }
+    }
+
+    /// Replaces the clock a background fetch reads when it ends (default: the system
+    /// clock). Call before the first fetch; for simulations and tests.
+    pub fn with_clock(mut self, clock: Clock) -> Acquirer {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.clock = clock;
+        }
+        self
     }
 
     /// The settings.
@@ -252,11 +287,20 @@ impl Acquirer {
 
     /// The counters so far.
     pub fn stats(&self) -> AcquireStats {
-        *self.inner.stats.lock().unwrap_or_else(|p| p.into_inner())
+        let c = &self.inner.stats;
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        AcquireStats {
+            fetches: g(&c.fetches),
+            failures: g(&c.failures),
+            joined: g(&c.joined),
+            backed_off: g(&c.backed_off),
+            pending: g(&c.pending),
+            refreshes: g(&c.refreshes),
+        }
     }
 
-    fn count(&self, f: impl FnOnce(&mut AcquireStats)) {
-        f(&mut self.inner.stats.lock().unwrap_or_else(|p| p.into_inner()));
+    fn count(&self, f: impl FnOnce(&Counters) -> &AtomicU64) {
+        f(&self.inner.stats).fetch_add(1, Ordering::Relaxed);
     }
 
     /// The chain of `url` for a call at `now` that may wait `budget`: from a fetch already
@@ -271,7 +315,7 @@ impl Acquirer {
             Some(Ok(c)) => Acquired::Ready(c),
             Some(Err(e)) => Acquired::Failed(e),
             None => {
-                self.count(|s| s.pending += 1);
+                self.count(|s| &s.pending);
                 Acquired::Pending
             }
         }
@@ -295,7 +339,7 @@ impl Acquirer {
         let mut flights = i.flights.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(f) = flights.get(url) {
             if !refresh {
-                self.count(|s| s.joined += 1);
+                self.count(|s| &s.joined);
             }
             return Start::Flight(Arc::clone(f));
         }
@@ -304,7 +348,7 @@ impl Acquirer {
         }
         let host = host_of(url);
         if let Some(e) = i.negative.check(url, &host, now) {
-            self.count(|s| s.backed_off += 1);
+            self.count(|s| &s.backed_off);
             return Start::Done(Acquired::Failed(e));
         }
         let flight = Arc::new(Flight::default());
@@ -314,23 +358,24 @@ impl Acquirer {
             .pool
             .get_or_init(|| Pool::start(i.policy.workers, i.policy.queue));
         if !pool.submit(Box::new(move || me.run(&u, &host, now, &f))) {
-            self.count(|s| s.pending += 1);
+            self.count(|s| &s.pending);
             return Start::Done(Acquired::Pending);
         }
         flights.insert(url.to_owned(), Arc::clone(&flight));
-        self.count(|s| {
-            s.fetches += 1;
-            if refresh {
-                s.refreshes += 1;
-            }
-        });
+        self.count(|s| &s.fetches);
+        if refresh {
+            self.count(|s| &s.refreshes);
+        }
         Start::Flight(flight)
     }
 
     /// One fetch, on a worker.
-    fn run(&self, url: &str, host: &str, now: i64, flight: &Flight) {
+    fn run(&self, url: &str, host: &str, started: i64, flight: &Flight) {
         let i = &self.inner;
-        let outcome = match i.fetch.fetch(url, i.policy.fetch_timeout) {
+        let fetched = i.fetch.fetch(url, i.policy.fetch_timeout);
+        // The end of the fetch, never before the call that started it.
+        let now = (i.clock)().max(started);
+        let outcome = match fetched {
             Ok(got) => {
                 let ttl = i.policy.ttl(got.cache_control.as_deref());
                 let r = i.store.insert(url, &got.body, now, Some(ttl));
@@ -350,7 +395,7 @@ impl Acquirer {
             }
         };
         if outcome.is_err() {
-            self.count(|s| s.failures += 1);
+            self.count(|s| &s.failures);
         }
         // Out of the map first, then wake the waiters: a call arriving in between finds
         // the store filled or the failure remembered.

@@ -18,5 +18,5 @@ mod negative;
 
 pub use crate::cert::CertStore;
 pub use crate::cert::store::{DEFAULT_STALE_GRACE, Lookup};
-pub use acquire::{AcquirePolicy, AcquireStats, Acquired, Acquirer, DEFAULT_MIN_TTL};
+pub use acquire::{AcquirePolicy, AcquireStats, Acquired, Acquirer, Clock, DEFAULT_MIN_TTL};
 pub use negative::{Backoff, NegativeCache, host_of};
