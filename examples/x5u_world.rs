@@ -288,7 +288,7 @@ fn setup() -> Setup {
     let tokens = (0..URLS)
         .map(|i| {
             let key = SigningKey::from_pem_or_der(pki.ee_key_pem.as_bytes()).expect("key");
-            Signer::new(key, &url(i))
+            Signer::new(key, url(i))
                 .expect("signer")
                 .sign_shaken("12155551212", &["12155550100"], Attest::A, None, T0)
                 .expect("sign")
