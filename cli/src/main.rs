@@ -375,6 +375,12 @@ fn fetch_verifier(
         allow_http_loopback,
         ..cliauth::fetch::FetchConfig::default()
     });
+    // A one-shot command has nothing else to do: it waits for its fetch (up to the
+    // fetch deadline) instead of the library's call-path budget.
+    let config = VerifierConfig {
+        fetch_budget: fetcher.config().timeout,
+        ..config
+    };
     Ok(
         Verifier::with_store(std::sync::Arc::new(cliauth::cert::CertStore::new(trust)))
             .with_config(config)
