@@ -281,6 +281,12 @@ typedef int (*cliauth_fetch_callback)(void *userdata,
 #define CLIAUTH_CLAIM_CONSTRAINT 22
 
 /**
+ * The `x5u` chain was not fetched within the verifier's fetch budget; the fetch goes on
+ * in the background for the next call (`certificate_pending`, 436).
+ */
+#define CLIAUTH_CERTIFICATE_PENDING 23
+
+/**
  * The chain does not lead to a configured trust anchor (`cert_untrusted`, 437).
  */
 #define CLIAUTH_CERT_UNTRUSTED 30

@@ -585,6 +585,21 @@ pub enum Error {
         /// The `x5u` URL to fetch.
         url: String,
     },
+    /// The chain of `x5u` was not there within the verifier's fetch budget
+    /// ([`VerifierConfig::fetch_budget`](crate::VerifierConfig::fetch_budget)): the fetch
+    /// goes on in the background and serves a later call. SIP 436; when the verifier is
+    /// configured to let such calls through ([`no_tn_validation`](Error::verstat)), the
+    /// `verstat` is `No-TN-Validation` rather than `TN-Validation-Failed`.
+    #[error("certificate pending: {url} not fetched within the {budget_ms} ms budget")]
+    CertificatePending {
+        /// The `x5u` URL being fetched.
+        url: String,
+        /// The call-path budget that ran out, in milliseconds.
+        budget_ms: u64,
+        /// Mark the call `No-TN-Validation` instead of rejecting it
+        /// ([`BudgetOutcome::NoTnValidation`](crate::verify::BudgetOutcome::NoTnValidation)).
+        no_tn_validation: bool,
+    },
     /// The certificate chain behind `x5u` is not acceptable.
     #[error("{problem}: {reason}")]
     Cert {
@@ -632,6 +647,7 @@ impl Error {
             Error::Tn(_) => "tn",
             Error::Key(_) => "key",
             Error::CertificateNeeded { .. } => "certificate_needed",
+            Error::CertificatePending { .. } => "certificate_pending",
             Error::Sign(_) => "sign",
             Error::Cert { problem, .. } => problem.as_str(),
             Error::TnNotAuthorized { .. } => "tn_not_authorized",
@@ -645,14 +661,16 @@ impl Error {
     /// | kinds | status |
     /// |---|---|
     /// | `no_identity` | 428 Use Identity Header |
-    /// | `bad_info`, `certificate_needed` | 436 Bad Identity Info |
+    /// | `bad_info`, `certificate_needed`, `certificate_pending` | 436 Bad Identity Info |
     /// | `unsupported_alg`, `key`, `cert_*` | 437 Unsupported Credential |
     /// | `stale`, `future` | 403 Stale Date |
     /// | everything else | 438 Invalid Identity Header |
     pub fn sip_status(&self) -> SipStatus {
         match self {
             Error::NoIdentity => SipStatus::UseIdentityHeader,
-            Error::BadInfo(_) | Error::CertificateNeeded { .. } => SipStatus::BadIdentityInfo,
+            Error::BadInfo(_)
+            | Error::CertificateNeeded { .. }
+            | Error::CertificatePending { .. } => SipStatus::BadIdentityInfo,
             Error::UnsupportedAlg(_) | Error::Key(_) | Error::Cert { .. } => {
                 SipStatus::UnsupportedCredential
             }
@@ -671,10 +689,19 @@ impl Error {
         self.sip_status().reason()
     }
 
-    /// The `verstat` value to mark the caller with when the call is not rejected.
+    /// The `verstat` value to mark the caller with when the call is not rejected:
+    /// `No-TN-Validation` when no verification took place (no Identity header, or a
+    /// certificate still pending under [`BudgetOutcome::NoTnValidation`]), else
+    /// `TN-Validation-Failed`.
+    ///
+    /// [`BudgetOutcome::NoTnValidation`]: crate::verify::BudgetOutcome::NoTnValidation
     pub fn verstat(&self) -> Verstat {
         match self {
             Error::NoIdentity => Verstat::NoTnValidation,
+            Error::CertificatePending {
+                no_tn_validation: true,
+                ..
+            } => Verstat::NoTnValidation,
             _ => Verstat::TnValidationFailed,
         }
     }

@@ -39,8 +39,6 @@
 
 pub mod cert;
 pub mod error;
-/// The optional blocking `x5u` fetcher (feature `fetch`), which applies the ATIS rules.
-#[cfg(feature = "fetch")]
 pub mod fetch;
 pub mod identity;
 pub mod isup;
@@ -50,6 +48,7 @@ pub mod passport;
 mod pemtext;
 mod rfc3339;
 pub mod sign;
+pub mod state;
 pub mod tn;
 pub mod verify;
 
@@ -59,4 +58,4 @@ pub use key::{SigningKey, VerifyingKey};
 pub use passport::{Attest, Claims, Dest, Header, Party, Passport, Ppt, Rcd};
 pub use sign::{Signed, Signer};
 pub use tn::Tn;
-pub use verify::{Call, Verdict, Verifier, VerifierConfig};
+pub use verify::{BudgetOutcome, Call, Verdict, Verifier, VerifierConfig};

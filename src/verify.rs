@@ -5,25 +5,32 @@
 //! Checks, cheapest first: size limits and syntax; the header (`alg` ES256, `typ`, `ppt`
 //! supported and equal to the Identity `ppt` parameter, `x5u` a URL equal to `info`);
 //! the claims (types, the extension's mandatory claims); the `x5u` policy (https unless
-//! allowed otherwise); the signature over the received bytes; the freshness of `iat`
-//! against `now`; `orig` and `dest` against the call's numbers.
+//! allowed otherwise); the freshness of `iat` against `now`; `orig` and `dest` against the
+//! call's numbers — all of them before the key is looked up, so a token that fails them
+//! never causes a store lookup or a fetch — then the signature over the received bytes.
 //!
 //! Keys come from one of three places: a key in hand ([`Verifier::with_key`]: a public key
 //! or the key of a certificate, no chain checked), one chain validated beforehand
 //! ([`Verifier::with_credential`]), or a certificate store keyed by `x5u`
-//! ([`Verifier::with_store`]), where a miss yields [`Error::CertificateNeeded`]. With a
+//! ([`Verifier::with_store`]), where a miss yields [`Error::CertificateNeeded`] — or, with
+//! a fetcher ([`Verifier::with_fetch`]), goes to the acquisition policy of
+//! [`crate::state`], which waits at most [`VerifierConfig::fetch_budget`]. With a
 //! chain, after the signature: the profile (strict mode), the number authority (the
 //! TNAuthList must cover `orig`, or hold only an SPC) and the claim constraints.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::cert::store::Lookup;
 use crate::cert::{CertStore, Coverage, Credential};
 use crate::error::{CertProblem, CertReason, Error, Verstat};
+use crate::fetch::Fetch;
 use crate::identity::IdentityHeader;
 use crate::key::VerifyingKey;
 use crate::passport::header::strip_scheme;
 use crate::passport::jws::RawToken;
 use crate::passport::{Attest, Claims, Dest, Header, Party, Passport, Ppt};
+use crate::state::{AcquirePolicy, Acquired, Acquirer};
 use crate::tn::Tn;
 
 /// Verification settings.
@@ -38,7 +45,29 @@ pub struct VerifierConfig {
     /// Reject certificates with ATIS-1000080 profile faults (437) instead of reporting
     /// them in the verdict. Off by default: many real certificates carry faults.
     pub strict_profile: bool,
+    /// The longest a call waits for a missing certificate chain to be fetched (verifiers
+    /// with a fetcher only). When the chain is not there in time the call gets
+    /// [`Error::CertificatePending`] and the fetch completes in the background for the
+    /// next call. Default 250 ms.
+    pub fetch_budget: Duration,
+    /// What a call whose chain is still pending gets. Default [`BudgetOutcome::Reject`].
+    pub on_budget: BudgetOutcome,
 }
+
+/// What a call gets when its certificate chain was not fetched within the budget: always
+/// [`Error::CertificatePending`] (kind `certificate_pending`, SIP 436), whose
+/// [`Error::verstat`] says how to treat it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BudgetOutcome {
+    /// Reject (436 Bad Identity Info), `verstat` `TN-Validation-Failed`.
+    #[default]
+    Reject,
+    /// Let the call through unverified: `verstat` `No-TN-Validation`.
+    NoTnValidation,
+}
+
+/// The default [`VerifierConfig::fetch_budget`].
+pub const DEFAULT_FETCH_BUDGET: Duration = Duration::from_millis(250);
 
 impl Default for VerifierConfig {
     fn default() -> Self {
@@ -47,6 +76,8 @@ impl Default for VerifierConfig {
             max_future: 10,
             allow_http_x5u: false,
             strict_profile: false,
+            fetch_budget: DEFAULT_FETCH_BUDGET,
+            on_budget: BudgetOutcome::Reject,
         }
     }
 }
@@ -181,8 +212,7 @@ impl Resolved<'_> {
 pub struct Verifier {
     config: VerifierConfig,
     keys: Keys,
-    #[cfg(feature = "fetch")]
-    fetcher: Option<Arc<crate::fetch::Fetcher>>,
+    acquirer: Option<Acquirer>,
 }
 
 impl Verifier {
@@ -192,8 +222,7 @@ impl Verifier {
         Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Static(key),
-            #[cfg(feature = "fetch")]
-            fetcher: None,
+            acquirer: None,
         }
     }
 
@@ -203,8 +232,7 @@ impl Verifier {
         Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Store(store),
-            #[cfg(feature = "fetch")]
-            fetcher: None,
+            acquirer: None,
         }
     }
 
@@ -216,8 +244,7 @@ impl Verifier {
         Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Pinned(Arc::new(credential)),
-            #[cfg(feature = "fetch")]
-            fetcher: None,
+            acquirer: None,
         }
     }
 
@@ -240,54 +267,82 @@ impl Verifier {
         &self.config
     }
 
-    /// Fetches on a store miss (feature `fetch`): the chain behind `x5u` is fetched with
-    /// `f`, inserted into the store for the lifetime its `Cache-Control` gives, and used;
-    /// a fetch or validation failure is the verification's error. Only verifiers with a
-    /// store ([`Verifier::with_store`]) ever fetch.
-    #[cfg(feature = "fetch")]
-    pub fn with_fetcher(mut self, f: crate::fetch::Fetcher) -> Verifier {
-        self.fetcher = Some(Arc::new(f));
+    /// Fetches on a store miss with `fetch` under the default [`AcquirePolicy`]: see
+    /// [`with_fetch_policy`](Self::with_fetch_policy).
+    pub fn with_fetch(self, fetch: Arc<dyn Fetch>) -> Verifier {
+        self.with_fetch_policy(fetch, AcquirePolicy::default())
+    }
+
+    /// Fetches on a store miss with `fetch` under `policy` ([`crate::state`]): one fetch
+    /// per URL at a time, failures remembered with back-off, a floor on the cache lifetime,
+    /// stale entries served while they are refreshed, and a call waits at most
+    /// [`VerifierConfig::fetch_budget`] ([`Error::CertificatePending`] after that, while the
+    /// fetch completes in the background). A fetch or validation failure is the
+    /// verification's error. Only verifiers with a store ([`Verifier::with_store`]) ever
+    /// fetch; worker threads start on the first fetch.
+    pub fn with_fetch_policy(self, fetch: Arc<dyn Fetch>, policy: AcquirePolicy) -> Verifier {
+        let acquirer = match &self.keys {
+            Keys::Store(s) => Some(Acquirer::new(fetch, Arc::clone(s), policy)),
+            _ => None,
+        };
+        Verifier { acquirer, ..self }
+    }
+
+    /// Fetches on a store miss through `acquirer` (which may be shared by several
+    /// verifiers over the same store). Ignored unless the verifier has a store.
+    pub fn with_acquirer(mut self, acquirer: Acquirer) -> Verifier {
+        if matches!(self.keys, Keys::Store(_)) {
+            self.acquirer = Some(acquirer);
+        }
         self
     }
 
-    /// Whether a fetcher is set (feature `fetch`).
+    /// Fetches on a store miss with the blocking ureq fetcher (feature `fetch`), under the
+    /// default [`AcquirePolicy`] with the fetcher's timeout as the fetch deadline.
     #[cfg(feature = "fetch")]
+    pub fn with_fetcher(self, f: crate::fetch::Fetcher) -> Verifier {
+        let policy = AcquirePolicy {
+            fetch_timeout: f.config().timeout,
+            ..AcquirePolicy::default()
+        };
+        self.with_fetch_policy(Arc::new(f), policy)
+    }
+
+    /// Whether a fetcher is set.
     pub fn has_fetcher(&self) -> bool {
-        self.fetcher.is_some()
+        self.acquirer.is_some()
+    }
+
+    /// The acquisition policy in use, when a fetcher is set.
+    pub fn acquirer(&self) -> Option<&Acquirer> {
+        self.acquirer.as_ref()
     }
 
     fn resolve(&self, x5u: &str, now: i64) -> Result<Resolved<'_>, Error> {
         match &self.keys {
             Keys::Static(k) => Ok(Resolved::Static(k)),
             Keys::Pinned(c) => Ok(Resolved::Chain(Arc::clone(c))),
-            Keys::Store(s) => match s.get(x5u, now) {
-                Some(c) => Ok(Resolved::Chain(c)),
-                None => self.miss(s, x5u, now),
+            Keys::Store(s) => match (s.lookup(x5u, now), &self.acquirer) {
+                (Lookup::Fresh(c), _) => Ok(Resolved::Chain(c)),
+                (Lookup::Stale(c), Some(a)) => {
+                    a.refresh(x5u, now);
+                    Ok(Resolved::Chain(c))
+                }
+                (_, None) => Err(Error::CertificateNeeded {
+                    url: x5u.to_owned(),
+                }),
+                (Lookup::Miss, Some(a)) => match a.acquire(x5u, now, self.config.fetch_budget) {
+                    Acquired::Ready(c) => Ok(Resolved::Chain(c)),
+                    Acquired::Failed(e) => Err(e),
+                    Acquired::Pending => Err(Error::CertificatePending {
+                        url: x5u.to_owned(),
+                        budget_ms: u64::try_from(self.config.fetch_budget.as_millis())
+                            .unwrap_or(u64::MAX),
+                        no_tn_validation: self.config.on_budget == BudgetOutcome::NoTnValidation,
+                    }),
+                },
             },
         }
-    }
-
-    /// A store miss: fetch when a fetcher is set, else ask the host to.
-    #[cfg(feature = "fetch")]
-    fn miss(&self, store: &CertStore, x5u: &str, now: i64) -> Result<Resolved<'_>, Error> {
-        let Some(f) = &self.fetcher else {
-            return Err(Error::CertificateNeeded {
-                url: x5u.to_owned(),
-            });
-        };
-        let got = f.fetch(x5u)?;
-        let ttl = crate::cert::store::ttl_from_cache_control(got.cache_control.as_deref());
-        store
-            .insert(x5u, &got.body, now, Some(ttl))
-            .map(Resolved::Chain)
-    }
-
-    /// A store miss: the host fetches.
-    #[cfg(not(feature = "fetch"))]
-    fn miss(&self, _: &CertStore, x5u: &str, _: i64) -> Result<Resolved<'_>, Error> {
-        Err(Error::CertificateNeeded {
-            url: x5u.to_owned(),
-        })
     }
 
     /// Verifies one Identity header value (`token;info=<…>;alg=…;ppt=…`, or a bare token)
@@ -382,12 +437,6 @@ impl Verifier {
                 p.header.x5u
             )));
         }
-        let resolved = self.resolve(&p.header.x5u, now)?;
-        if let Resolved::Chain(c) = &resolved {
-            // Two integer comparisons: a pinned (or long-cached) chain expires too.
-            c.check_time(now)?;
-        }
-        Passport::verify_signature(raw, resolved.key())?;
         let iat = p.claims.iat;
         // i128: no overflow whatever the caller's clock and the token's iat are.
         let age = i128::from(now) - i128::from(iat);
@@ -408,6 +457,12 @@ impl Verifier {
         }
         check_orig(&p.claims.orig, call.orig)?;
         check_dest(&p.claims.dest, call.dest)?;
+        let resolved = self.resolve(&p.header.x5u, now)?;
+        if let Resolved::Chain(c) = &resolved {
+            // Two integer comparisons: a pinned (or long-cached) chain expires too.
+            c.check_time(now)?;
+        }
+        Passport::verify_signature(raw, resolved.key())?;
         let (authority, credential) = match resolved {
             Resolved::Static(_) => (Authority::KeyInHand, None),
             Resolved::Chain(c) => (self.check_credential(&c, &p.claims)?, Some(c)),

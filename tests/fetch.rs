@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use cliauth::cert::testpki::{TestPki, TestPkiOptions};
 use cliauth::cert::{CertStore, TrustStore};
 use cliauth::fetch::{FetchConfig, Fetcher};
-use cliauth::{Attest, Call, Error, Signer, SigningKey, Verifier};
+use cliauth::{Attest, Call, Error, Signer, SigningKey, Verifier, VerifierConfig};
 
 const NOW: i64 = 1_800_000_000;
 const PEM_CHAIN: &str = "application/pem-certificate-chain";
@@ -700,24 +700,51 @@ fn verifier_honours_cache_control() {
     let x5u = server.url("https", "/sp.pem");
     let v = Verifier::with_store(sti.store()).with_fetcher(local_fetcher(&server));
     let id = sti.identity(&x5u);
-    for _ in 0..2 {
-        v.verify_identity(&id, &Call::default(), NOW).unwrap();
+    // no-store: kept for the 60 s floor all the same, so fetched once per floor lifetime.
+    for t in [0, 1, 30, 59] {
+        v.verify_identity(&id, &Call::default(), NOW + t).unwrap();
     }
+    assert_eq!(server.requests(), 1);
+    // Past the floor the entry is stale: still served, and refreshed once in the
+    // background.
+    let lenient = VerifierConfig {
+        max_age: 3600,
+        ..VerifierConfig::default()
+    };
+    let v = v.with_config(lenient.clone());
+    v.verify_identity(&id, &Call::default(), NOW + 61).unwrap();
+    v.verify_identity(&id, &Call::default(), NOW + 62).unwrap();
+    wait_for(|| server.requests() == 2);
+    std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.requests(), 2);
 
     let server = Server::https(Reply {
-        cache_control: Some("max-age=10".into()),
+        cache_control: Some("max-age=600".into()),
         ..Reply::ok(sti.pki.chain_pem.clone())
     });
     let x5u = server.url("https", "/sp.pem");
-    let v = Verifier::with_store(sti.store()).with_fetcher(local_fetcher(&server));
+    let v = Verifier::with_store(sti.store())
+        .with_fetcher(local_fetcher(&server))
+        .with_config(lenient);
     let id = sti.identity(&x5u);
     v.verify_identity(&id, &Call::default(), NOW).unwrap();
-    v.verify_identity(&id, &Call::default(), NOW + 5).unwrap();
+    v.verify_identity(&id, &Call::default(), NOW + 599).unwrap();
     assert_eq!(server.requests(), 1);
-    // iat NOW is still fresh at NOW + 11 (max_age 60), but the cache entry expired.
-    v.verify_identity(&id, &Call::default(), NOW + 11).unwrap();
-    assert_eq!(server.requests(), 2);
+    // Expired: served stale while one refresh runs.
+    v.verify_identity(&id, &Call::default(), NOW + 601).unwrap();
+    wait_for(|| server.requests() == 2);
+}
+
+/// Waits up to 5 s for `cond`.
+fn wait_for(cond: impl Fn() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "condition not met in 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
@@ -743,4 +770,176 @@ fn verifier_reports_fetch_and_validation_failures() {
         .unwrap_err();
     assert_eq!((err.sip_code(), err.kind()), (437, "cert_untrusted"));
     assert!(store.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Deadlines and the call-path budget against hostile servers
+
+/// A TLS server that sends its handshake one byte every `drip` (a real rustls handshake,
+/// trickled), or, with `silent`, accepts the connection and never says anything.
+struct Trickle {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Trickle {
+    fn start(drip: Duration, silent: bool) -> Trickle {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (acc, st) = (Arc::clone(&accepted), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let born = Instant::now();
+            let mut conns = Vec::new();
+            while !st.load(Ordering::SeqCst) && born.elapsed() < SERVER_LIFETIME {
+                if let Ok((sock, _)) = listener.accept() {
+                    acc.fetch_add(1, Ordering::SeqCst);
+                    sock.set_nonblocking(true).unwrap();
+                    let conn = rustls::ServerConnection::new(Arc::clone(&tls().server)).unwrap();
+                    conns.push((sock, conn, Vec::<u8>::new()));
+                }
+                for (sock, conn, pending) in conns.iter_mut() {
+                    if silent {
+                        continue;
+                    }
+                    // Take in whatever the client sent, queue our handshake bytes...
+                    let _ = conn.read_tls(sock);
+                    let _ = conn.process_new_packets();
+                    while conn.wants_write() {
+                        if conn.write_tls(pending).is_err() {
+                            break;
+                        }
+                    }
+                    // ...and send one of them.
+                    if !pending.is_empty() && sock.write(&pending[..1]).unwrap_or(0) == 1 {
+                        pending.remove(0);
+                    }
+                }
+                nap(drip, &st);
+            }
+        });
+        Trickle {
+            port,
+            accepted,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}/sp.pem", self.port)
+    }
+
+    fn config(&self, timeout: Duration) -> FetchConfig {
+        FetchConfig {
+            allow_http_loopback: true,
+            allowed_ports: vec![self.port],
+            extra_roots: vec![tls().ca_der.clone()],
+            timeout,
+            ..FetchConfig::default()
+        }
+    }
+}
+
+impl Drop for Trickle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_tls_handshake_trickled_byte_by_byte_ends_at_the_deadline() {
+    // One byte every 100 ms: each read completes well within any per-read timeout, so
+    // only a deadline over the whole handshake stops it.
+    let server = Trickle::start(Duration::from_millis(100), false);
+    let f = Fetcher::new(server.config(Duration::from_millis(1500)));
+    let t = Instant::now();
+    let d = refusal(f.fetch(&server.url()));
+    let took = t.elapsed();
+    assert!(d.contains("timed out after 1500 ms"), "{d}");
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 1);
+    // The same through the trait, with a shorter deadline than the configured one.
+    let t = Instant::now();
+    let e =
+        cliauth::fetch::Fetch::fetch(&f, &server.url(), Duration::from_millis(400)).unwrap_err();
+    assert_eq!(e.kind, cliauth::fetch::FetchErrorKind::TimedOut);
+    assert!(e.detail.contains("timed out after 400 ms"), "{}", e.detail);
+    assert!(
+        t.elapsed() < Duration::from_millis(1200),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_ends_at_the_deadline() {
+    let server = Trickle::start(Duration::from_millis(20), true);
+    let f = Fetcher::new(server.config(Duration::from_millis(500)));
+    let t = Instant::now();
+    let d = refusal(f.fetch(&server.url()));
+    assert!(d.contains("timed out after 500 ms"), "{d}");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn the_call_path_waits_only_its_budget_and_failures_are_remembered() {
+    let sti = Sti::new("cliauth fetch test");
+    let server = Trickle::start(Duration::from_millis(100), false);
+    let v = Verifier::with_store(sti.store())
+        .with_fetcher(Fetcher::new(server.config(Duration::from_millis(800))))
+        .with_config(VerifierConfig {
+            fetch_budget: Duration::from_millis(100),
+            on_budget: cliauth::BudgetOutcome::NoTnValidation,
+            ..VerifierConfig::default()
+        });
+    let id = sti.identity(&server.url());
+    let call = Call::new("12155551212", "12155550100");
+    // Eight concurrent calls: each waits about the budget; one connection between them.
+    let waits: Vec<(Duration, Error)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let t = Instant::now();
+                    let e = v.verify_identity(&id, &call, NOW).unwrap_err();
+                    (t.elapsed(), e)
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (took, e) in &waits {
+        assert!(*took < Duration::from_millis(400), "{took:?}");
+        assert_eq!(e.kind(), "certificate_pending", "{e}");
+        assert_eq!(
+            (e.sip_code(), e.verstat().as_str()),
+            (436, "No-TN-Validation")
+        );
+    }
+    // The fetch goes on in the background and times out at its deadline.
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 1);
+    // Remembered: the next calls fail at once, without a connection.
+    let t = Instant::now();
+    let e = v.verify_identity(&id, &call, NOW + 1).unwrap_err();
+    assert!(t.elapsed() < Duration::from_millis(50), "{:?}", t.elapsed());
+    assert_eq!(e.kind(), "bad_info");
+    assert!(e.to_string().contains("timed out after 800 ms"), "{e}");
+    // After the back-off (30 s) one new attempt.
+    let _ = v.verify_identity(&id, &call, NOW + 31);
+    wait_for(|| server.accepted.load(Ordering::SeqCst) == 2);
 }

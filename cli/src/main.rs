@@ -519,6 +519,7 @@ pub(crate) fn verifier(a: &VerifyArgs, now: i64) -> Result<Setup, UsageError> {
         max_future: a.max_future,
         allow_http_x5u: a.allow_http_x5u || a.allow_http_loopback,
         strict_profile: a.strict_profile,
+        ..VerifierConfig::default()
     };
     if let Some(p) = &a.pubkey {
         let key = VerifyingKey::from_pem_or_der(&read_file(p)?)
@@ -580,6 +581,12 @@ fn fetch_verifier(
         allow_http_loopback,
         ..cliauth::fetch::FetchConfig::default()
     });
+    // A one-shot command has nothing else to do: it waits for its fetch (up to the
+    // fetch deadline) instead of the library's call-path budget.
+    let config = VerifierConfig {
+        fetch_budget: fetcher.config().timeout,
+        ..config
+    };
     Ok(
         Verifier::with_store(std::sync::Arc::new(cliauth::cert::CertStore::new(trust)))
             .with_config(config)

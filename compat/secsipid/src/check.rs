@@ -98,6 +98,7 @@ pub fn check_at(
         max_future: w.max_future,
         allow_http_x5u: true,
         strict_profile: false,
+        ..VerifierConfig::default()
     };
     let form = match form {
         Form::FullOrToken if !value.contains(';') => Form::Token,

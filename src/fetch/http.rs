@@ -1,9 +1,8 @@
+//! The blocking ureq fetcher (feature `fetch`): the ATIS `x5u` rules and a real deadline.
 //!
-//! The library core is sans-IO: a [`Verifier`] with a store reports a miss as
-//! [`Error::CertificateNeeded`] and the host fetches the chain itself. [`Fetcher`] is the
-//! convenience for hosts without an HTTP stack of their own: give it to
-//! [`Verifier::with_fetcher`] and a miss is fetched, validated, inserted into the store (for
-//! the lifetime its `Cache-Control` allows) and used.
+//! [`Fetcher`] is the convenience for hosts without an HTTP stack of their own: give it to
+//! [`Verifier::with_fetcher`] and a miss is fetched (through the acquisition policy of
+//! `state`), validated, inserted into the store and used.
 //!
 //! What a fetch accepts (ATIS-1000074 / ATIS-1000080; every refusal is [`Error::BadInfo`],
 //! SIP 436, with a detail naming the rule):
@@ -19,14 +18,17 @@
 //!   [`max_body`] bytes, counted while reading, and the whole exchange within [`timeout`];
 //!   no proxy from the environment, no compression.
 //!
+//! The timeout is a deadline: the TCP connect gets the time that is left, and every read
+//! and write on the socket — TLS handshake included — gets a socket timeout of the time
+//! left *now*, not a fresh one per read, so a server trickling its handshake or its body
+//! one byte at a time is cut off when the deadline passes.
+//!
 //! [`allow_http_loopback`] is for tests and local tools: it admits `http` and loopback
 //! peers (127.0.0.0/8, `::1`), lifts the port rule for them, and requires a loopback peer
 //! whenever one of those two exceptions is used. Nothing else private is ever admitted.
 //!
 //! The DNS lookup is the system resolver's (`getaddrinfo`): its time counts against the
 //! timeout but is bounded only by the resolver's own limits.
-//!
-//! (Links are spelled out in full: this text follows the summary line on `pub mod fetch`.)
 //!
 //! [`Verifier`]: crate::Verifier
 //! [`Verifier::with_fetcher`]: crate::Verifier::with_fetcher
@@ -45,6 +47,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::{Fetch, FetchError, FetchErrorKind, Fetched};
 use crate::error::Error;
 use crate::limits::{MAX_CHAIN_BYTES, MAX_URL_LEN};
 
@@ -99,16 +102,6 @@ impl fmt::Debug for FetchConfig {
             .field("extra_roots", &self.extra_roots.len())
             .finish()
     }
-}
-
-/// What a successful fetch returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fetched {
-    /// The response body: the PEM chain, end-entity first.
-    pub body: Vec<u8>,
-    /// The `Cache-Control` header (several fields joined with `", "`), if any; give it to
-    /// [`ttl_from_cache_control`](crate::cert::store::ttl_from_cache_control).
-    pub cache_control: Option<String>,
 }
 
 /// A blocking `x5u` fetcher. `Send + Sync`; it keeps no connection between fetches.
@@ -168,23 +161,49 @@ impl Fetcher {
         self.parse(url).map(|_| ())
     }
 
-    /// Fetches `url` under the rules of this module.
+    /// Fetches `url` under the rules of this module, within [`FetchConfig::timeout`].
     pub fn fetch(&self, url: &str) -> Result<Fetched, Error> {
-        let start = Instant::now();
-        let deadline = start + self.config.timeout;
-        let target = self.parse(url)?;
+        self.fetch_within(url, self.config.timeout)
+            .map_err(Error::from)
+    }
+
+    /// Fetches `url` under the rules of this module within `timeout` (capped at
+    /// [`FetchConfig::timeout`]): the failure says which kind it is, for the retry policy.
+    pub fn fetch_within(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        let budget = timeout.min(self.config.timeout);
+        let deadline = Instant::now() + budget;
+        let fail = |kind, detail: String| FetchError::new(kind, detail);
+        let refused = |e: Error| match e {
+            Error::BadInfo(d) => fail(FetchErrorKind::Refused, d),
+            other => fail(FetchErrorKind::Refused, other.to_string()),
+        };
+        let timed_out = || {
+            fail(
+                FetchErrorKind::TimedOut,
+                format!(
+                    "fetch {url}: timed out after {} ms (deadline for connect, TLS, headers \
+                     and body)",
+                    budget.as_millis()
+                ),
+            )
+        };
+        let response_err = |d: String| fail(FetchErrorKind::Response, format!("fetch {url}: {d}"));
+        let target = self.parse(url).map_err(refused)?;
         let tls = self
             .tls
             .as_ref()
-            .map_err(|e| bad(format!("fetch {url}: {e}")))?;
+            .map_err(|e| fail(FetchErrorKind::Refused, format!("fetch {url}: {e}")))?;
         let addrs = self.resolve(&target)?;
         let remaining = deadline
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
-            .ok_or_else(|| self.timed_out(url))?;
+            .ok_or_else(timed_out)?;
         let checked = addrs.clone();
         let agent = ureq::AgentBuilder::new()
-            .tls_config(Arc::clone(tls))
+            .tls_connector(Arc::new(DeadlineTls {
+                config: Arc::clone(tls),
+                deadline,
+            }))
             .https_only(target.url.scheme() == "https")
             .redirects(0)
             .timeout(remaining)
@@ -201,51 +220,50 @@ impl Fetcher {
         {
             Ok(r) => r,
             Err(ureq::Error::Status(code, _)) => {
-                return Err(bad(format!(
-                    "fetch {url}: HTTP status {code}, expected 200"
-                )));
+                return Err(response_err(format!("HTTP status {code}, expected 200")));
             }
             Err(ureq::Error::Transport(t)) => {
                 return Err(if is_timeout(&t) || Instant::now() >= deadline {
-                    self.timed_out(url)
+                    timed_out()
                 } else {
-                    bad(format!("fetch {url}: {}", transport_detail(&t)))
+                    fail(
+                        FetchErrorKind::Unreachable,
+                        format!("fetch {url}: {}", transport_detail(&t)),
+                    )
                 });
             }
         };
         let status = response.status();
         if (300..400).contains(&status) {
             let to = response.header("location").unwrap_or("(no Location)");
-            return Err(bad(format!(
-                "fetch {url}: redirect (HTTP status {status}) to {to} refused"
+            return Err(response_err(format!(
+                "redirect (HTTP status {status}) to {to} refused"
             )));
         }
         if status != 200 {
-            return Err(bad(format!(
-                "fetch {url}: HTTP status {status}, expected 200"
-            )));
+            return Err(response_err(format!("HTTP status {status}, expected 200")));
         }
         if self.config.require_content_type {
             let ct = response.header("content-type");
             let media = ct.map(|c| c.split(';').next().unwrap_or("").trim());
             if !media.is_some_and(|m| m.eq_ignore_ascii_case(PEM_CHAIN_MEDIA_TYPE)) {
-                return Err(bad(format!(
-                    "fetch {url}: Content-Type {}, expected {PEM_CHAIN_MEDIA_TYPE}",
+                return Err(response_err(format!(
+                    "Content-Type {}, expected {PEM_CHAIN_MEDIA_TYPE}",
                     ct.map_or_else(|| "absent".to_owned(), |c| format!("{c:?}"))
                 )));
             }
         }
         let max = self.config.max_body;
+        let too_large =
+            |what: &str| response_err(format!("{what} exceeds the limit of {max} bytes"));
         if let Some(len) = response.header("content-length") {
             match len.trim().parse::<u64>() {
                 Ok(n) if n > max as u64 => {
-                    return Err(self.too_large(url, &format!("Content-Length {n}")));
+                    return Err(too_large(&format!("Content-Length {n}")));
                 }
                 Ok(_) => {}
                 Err(_) => {
-                    return Err(bad(format!(
-                        "fetch {url}: malformed Content-Length {len:?}"
-                    )));
+                    return Err(response_err(format!("malformed Content-Length {len:?}")));
                 }
             }
         }
@@ -260,33 +278,19 @@ impl Fetcher {
                 if matches!(e.kind(), IoErrorKind::TimedOut | IoErrorKind::WouldBlock)
                     || Instant::now() >= deadline
                 {
-                    self.timed_out(url)
+                    timed_out()
                 } else {
-                    bad(format!("fetch {url}: reading the body: {e}"))
+                    response_err(format!("reading the body: {e}"))
                 },
             );
         }
         if body.len() > max {
-            return Err(self.too_large(url, "the body"));
+            return Err(too_large("the body"));
         }
         Ok(Fetched {
             body,
             cache_control,
         })
-    }
-
-    fn timed_out(&self, url: &str) -> Error {
-        bad(format!(
-            "fetch {url}: timed out after {} ms",
-            self.config.timeout.as_millis()
-        ))
-    }
-
-    fn too_large(&self, url: &str, what: &str) -> Error {
-        bad(format!(
-            "fetch {url}: {what} exceeds the limit of {} bytes",
-            self.config.max_body
-        ))
     }
 
     /// The syntactic rules.
@@ -403,27 +407,36 @@ impl Fetcher {
     }
 
     /// Resolves the host once and checks every address.
-    fn resolve(&self, t: &Target) -> Result<Vec<SocketAddr>, Error> {
+    fn resolve(&self, t: &Target) -> Result<Vec<SocketAddr>, FetchError> {
         let url = t.url.as_str();
+        let refused = |d: String| FetchError::new(FetchErrorKind::Refused, d);
         let mut addrs: Vec<SocketAddr> = match &t.host {
             url::Host::Ipv4(a) => vec![SocketAddr::new(IpAddr::V4(*a), t.port)],
             url::Host::Ipv6(a) => vec![SocketAddr::new(IpAddr::V6(*a), t.port)],
             url::Host::Domain(d) => (d.as_str(), t.port)
                 .to_socket_addrs()
-                .map_err(|e| bad(format!("fetch {url}: cannot resolve {d}: {e}")))?
+                .map_err(|e| {
+                    FetchError::new(
+                        FetchErrorKind::Unreachable,
+                        format!("fetch {url}: cannot resolve {d}: {e}"),
+                    )
+                })?
                 .collect(),
         };
         addrs.sort();
         addrs.dedup();
         if addrs.is_empty() {
-            return Err(bad(format!("fetch {url}: {} has no address", t.host)));
+            return Err(FetchError::new(
+                FetchErrorKind::Unreachable,
+                format!("fetch {url}: {} has no address", t.host),
+            ));
         }
         for a in &addrs {
             let ip = a.ip();
             check_addr(ip, self.config.allow_http_loopback)
-                .map_err(|why| bad(format!("fetch {url}: {} resolves to {why}", t.host)))?;
+                .map_err(|why| refused(format!("fetch {url}: {} resolves to {why}", t.host)))?;
             if t.needs_loopback && !is_loopback(ip) {
-                return Err(bad(format!(
+                return Err(refused(format!(
                     "fetch {url}: {} resolves to {ip}, not a loopback address (http or a port \
                      outside {} needs one)",
                     t.host,
@@ -432,6 +445,138 @@ impl Fetcher {
             }
         }
         Ok(addrs)
+    }
+}
+
+impl Fetch for Fetcher {
+    fn fetch(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        self.fetch_within(url, timeout)
+    }
+    fn check_url(&self, url: &str) -> Result<(), FetchError> {
+        self.parse(url).map(|_| ()).map_err(|e| match e {
+            Error::BadInfo(d) => FetchError::new(FetchErrorKind::Refused, d),
+            other => FetchError::new(FetchErrorKind::Refused, other.to_string()),
+        })
+    }
+}
+
+/// The TLS connector given to ureq: rustls over a socket whose every read and write gets
+/// the time left before `deadline` (ureq sets one read timeout before the handshake, so a
+/// server sending its handshake a byte at a time would otherwise never time out).
+struct DeadlineTls {
+    config: Arc<rustls::ClientConfig>,
+    deadline: Instant,
+}
+
+/// A socket whose reads and writes end at a deadline.
+#[derive(Debug)]
+struct DeadlineIo {
+    inner: Box<dyn ureq::ReadWrite>,
+    deadline: Instant,
+}
+
+impl DeadlineIo {
+    fn arm(&self, write: bool) -> std::io::Result<()> {
+        let left = self
+            .deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| std::io::Error::new(IoErrorKind::TimedOut, "deadline passed"))?;
+        if let Some(s) = self.inner.socket() {
+            if write {
+                s.set_write_timeout(Some(left))?;
+            } else {
+                s.set_read_timeout(Some(left))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn as_timeout(e: std::io::Error) -> std::io::Error {
+    if e.kind() == IoErrorKind::WouldBlock {
+        std::io::Error::new(IoErrorKind::TimedOut, "deadline passed")
+    } else {
+        e
+    }
+}
+
+impl Read for DeadlineIo {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.arm(false)?;
+        self.inner.read(buf).map_err(as_timeout)
+    }
+}
+
+impl std::io::Write for DeadlineIo {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.arm(true)?;
+        self.inner.write(buf).map_err(as_timeout)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The TLS stream handed back to ureq.
+struct TlsStream(rustls::StreamOwned<rustls::ClientConnection, DeadlineIo>);
+
+impl fmt::Debug for TlsStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TlsStream")
+    }
+}
+
+impl ureq::ReadWrite for TlsStream {
+    fn socket(&self) -> Option<&std::net::TcpStream> {
+        self.0.get_ref().inner.socket()
+    }
+}
+
+impl Read for TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl std::io::Write for TlsStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl ureq::TlsConnector for DeadlineTls {
+    fn connect(
+        &self,
+        dns_name: &str,
+        io: Box<dyn ureq::ReadWrite>,
+    ) -> Result<Box<dyn ureq::ReadWrite>, ureq::Error> {
+        let name = dns_name
+            .strip_prefix('[')
+            .and_then(|n| n.strip_suffix(']'))
+            .unwrap_or(dns_name);
+        let sni = rustls::pki_types::ServerName::try_from(name)
+            .map_err(|e| {
+                ureq::Error::from(std::io::Error::new(
+                    IoErrorKind::InvalidInput,
+                    format!("server name {name:?}: {e}"),
+                ))
+            })?
+            .to_owned();
+        let io_err = ureq::Error::from;
+        let mut conn = rustls::ClientConnection::new(Arc::clone(&self.config), sni)
+            .map_err(|e| io_err(std::io::Error::other(e)))?;
+        let mut io = DeadlineIo {
+            inner: io,
+            deadline: self.deadline,
+        };
+        while conn.is_handshaking() {
+            conn.complete_io(&mut io).map_err(io_err)?;
+        }
+        Ok(Box::new(TlsStream(rustls::StreamOwned::new(conn, io))))
     }
 }
 

@@ -1,0 +1,22 @@
+//! What a verifier remembers, and the policy around it: the certificate store
+//! ([`CertStore`], fresh and stale entries, bounded with O(log n) eviction), the negative
+//! cache of failed fetches ([`NegativeCache`], back-off per URL and per host), and the
+//! acquisition policy that turns a store miss into at most one fetch per URL within the
+//! call's budget ([`Acquirer`]: single-flight, stale-while-revalidate, a floor on the cache
+//! lifetime, a small lazily started worker pool).
+//!
+//! The store and the negative cache are plain data with `now` passed in. The acquirer is
+//! the one place that waits and starts threads, and only for a verifier given a fetcher
+//! ([`Verifier::with_fetch`](crate::Verifier::with_fetch)): without one, a miss is still
+//! [`Error::CertificateNeeded`](crate::Error::CertificateNeeded) for the host to handle.
+//!
+//! The types are the seams for later backends (a shared store on Redis): the verifier
+//! talks to the store through [`CertStore::lookup`] and [`CertStore::insert`] only.
+
+mod acquire;
+mod negative;
+
+pub use crate::cert::CertStore;
+pub use crate::cert::store::{DEFAULT_STALE_GRACE, Lookup};
+pub use acquire::{AcquirePolicy, AcquireStats, Acquired, Acquirer, Clock, DEFAULT_MIN_TTL};
+pub use negative::{Backoff, NegativeCache, host_of};
