@@ -23,7 +23,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 apt_missing=()
-for pkg in secsipidx openssl valgrind gcc g++ libc6-dev; do
+# tshark and wireshark-common (text2pcap): cli/tests/pcap.rs writes a pcapng file with
+# text2pcap and checks its captures with tshark's SIP dissector.
+for pkg in secsipidx openssl valgrind gcc g++ libc6-dev tshark wireshark-common; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         apt_missing+=("$pkg")
     fi

@@ -360,11 +360,7 @@ pub(crate) fn run(a: PcapArgs, out: &mut Out) -> Result<ExitCode, UsageError> {
             use pcap_file::pcapng::Block;
             match &block {
                 Block::SectionHeader(_) => links.clear(),
-                Block::InterfaceDescription(i) => {
-                    if links.len() < 1024 {
-                        links.push(i.linktype);
-                    }
-                }
+                Block::InterfaceDescription(i) if links.len() < 1024 => links.push(i.linktype),
                 Block::EnhancedPacket(p) => {
                     let link = links
                         .get(p.interface_id as usize)
@@ -454,7 +450,7 @@ impl Reassembly {
             _ => false,
         };
         if fragmented {
-            if frame % 64 == 0 {
+            if frame.is_multiple_of(64) {
                 self.defrag.retain(|first| first + FRAGMENT_WINDOW >= frame);
             }
             match self.defrag.process_sliced_packet(&p, frame, ()) {
