@@ -318,9 +318,16 @@ pub(crate) fn run(a: PcapArgs, out: &mut Out) -> Result<ExitCode, UsageError> {
         b.get(..4).map(|m| [m[0], m[1], m[2], m[3]])
     };
     let bad = |e: pcap_file::PcapError| UsageError::input(format!("{name}: not a capture: {e}"));
+    // Set up now: a missing key or an unreadable key file is an error before any packet.
+    // A --cert chain validated with --trust-anchor is validated again at the first
+    // Identity value's packet time (unless --now is given).
+    let mut setup = Some(verifier(&a.keys, a.now.unwrap_or_else(crate::now))?);
+    if a.now.is_none() && a.keys.cert.is_some() && !a.keys.trust_anchor.is_empty() {
+        setup = None;
+    }
     let mut v = Verify {
         a: &a,
-        setup: None,
+        setup,
         stats: Stats::default(),
         status: 0,
     };
