@@ -15,12 +15,13 @@ cd "$W"
 python3 -c "
 import json
 for i in range($N):
-    print(json.dumps({'orig': '1215555%04d' % (i % 10000), 'dest': '12155551213', 'attest': 'A', 'iat': 1700000000, 'origid': 'load-%d' % i}))
+    print(json.dumps({'orig': '12155551212', 'dest': '12155551213', 'attest': 'A', 'iat': 1700000000, 'origid': 'load-%d' % i}))
 " > calls.jsonl
 for t in 1 2; do
     /usr/bin/time -v "$BIN" sign --key key.pem --x5u https://cert.example.net/sp.pem \
         --batch calls.jsonl --threads "$t" > ids.txt 2> time.txt
     echo "sign --batch, $N calls, --threads $t: $(grep -E 'Elapsed' time.txt | awk '{print $NF}') elapsed," \
+         "$(grep -E 'User time|System time' time.txt | awk '{s += $NF} END {printf "%.2f", s}') s CPU (user+sys)," \
          "$(grep 'Maximum resident' time.txt | awk '{print $NF}') KiB peak RSS"
 done
 python3 "$OLDPWD/bench/load/make_capture.py" capture.pcap < ids.txt
@@ -28,4 +29,5 @@ ls -l capture.pcap | awk '{print "capture bytes: " $5}'
 /usr/bin/time -v "$BIN" pcap capture.pcap --pubkey pub.pem > verdicts.jsonl 2> time.txt || true
 echo "pcap, $N INVITEs: $(grep -c '"valid":true' verdicts.jsonl) valid," \
      "$(grep -E 'Elapsed' time.txt | awk '{print $NF}') elapsed," \
+     "$(grep -E 'User time|System time' time.txt | awk '{s += $NF} END {printf "%.2f", s}') s CPU (user+sys)," \
      "$(grep 'Maximum resident' time.txt | awk '{print $NF}') KiB peak RSS"
