@@ -500,3 +500,52 @@ fn hostile_captures_never_panic() {
     let o = cliauth(d, &["pcap", "h0.pcap", "--pubkey", "pub.pem"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn ipv6_over_raw_ip_link_type() {
+    let dir = setup();
+    let d = dir.path();
+    let v = identity(d, "12155551212", "12155551213");
+    let m = invite(
+        "v6-1",
+        &format!(
+            "From: <tel:+12155551212>\r\nTo: <sip:12155551213@b.example>\r\nIdentity: {v}\r\n"
+        ),
+        0,
+    );
+    let mut frame = Vec::new();
+    PacketBuilder::ipv6(
+        [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+        64,
+    )
+    .udp(5060, 5060)
+    .write(&mut frame, &m)
+    .unwrap();
+    let f = std::fs::File::create(d.join("v6.pcap")).unwrap();
+    let header = PcapHeader {
+        datalink: pcap_file::DataLink::RAW,
+        ..PcapHeader::default()
+    };
+    let mut w = PcapWriter::with_header(f, header).unwrap();
+    w.write_packet(&PcapPacket::new(
+        Duration::new(T0, 0),
+        frame.len() as u32,
+        &frame,
+    ))
+    .unwrap();
+    drop(w);
+    assert_eq!(tshark_frames(&d.join("v6.pcap")), [1]);
+    let o = cliauth(d, &["pcap", "v6.pcap", "--pubkey", "pub.pem"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = lines(&o);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["call_id"], "v6-1");
+    assert_eq!(v[0]["dest"], serde_json::json!(["12155551213"]));
+    assert_eq!(v[0]["valid"], true);
+}
