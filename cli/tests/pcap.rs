@@ -549,3 +549,42 @@ fn ipv6_over_raw_ip_link_type() {
     assert_eq!(v[0]["dest"], serde_json::json!(["12155551213"]));
     assert_eq!(v[0]["valid"], true);
 }
+
+#[test]
+fn many_unfinished_tcp_streams_are_evicted_and_later_calls_still_found() {
+    let dir = setup();
+    let d = dir.path();
+    let v = identity(d, "12155551212", "12155551213");
+    let mut frames = Vec::new();
+    // 5000 connections (more than the 4096 followed) each leaving half a SIP header.
+    for port in 0..5000u16 {
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4(IP_A, IP_B, 64)
+            .tcp(10000 + port, 5060, 1, 65535);
+        let mut f = Vec::new();
+        b.write(
+            &mut f,
+            b"INVITE sip:+12155551213@b.example SIP/2.0\r\nVia: SIP/2.0/TCP x\r\n",
+        )
+        .unwrap();
+        frames.push(f);
+    }
+    let m = invite(
+        "after",
+        &format!("From: <tel:+12155551212>\r\nTo: <tel:+12155551213>\r\nIdentity: {v}\r\n"),
+        0,
+    );
+    frames.push(tcp_frame(1, &m));
+    write_pcap(&d.join("many.pcap"), &frames);
+    let o = cliauth(d, &["pcap", "many.pcap", "--pubkey", "pub.pem"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = lines(&o);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["call_id"], "after");
+    assert_eq!(v[0]["frame"], 5001);
+}
