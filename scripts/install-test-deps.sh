@@ -27,8 +27,10 @@ fi
 
 apt_missing=()
 # python3-venv: the Python package's tests run in a virtual environment
-# (scripts/test-python.sh); pkgconf and binutils: the C install test (capi/tests/install.rs).
-for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv pkgconf binutils tshark; do
+# (scripts/test-python.sh); pkgconf and binutils: the C install test (capi/tests/install.rs);
+# tshark and wireshark-common (text2pcap): the ISUP dissection test (tests/isup_wireshark.rs)
+# and the capture tests (cli/tests/pcap.rs).
+for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv pkgconf binutils tshark wireshark-common; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         apt_missing+=("$pkg")
     fi
@@ -104,7 +106,7 @@ if ! python_has_deps; then
     fi
 fi
 
-for tool in secsipidx openssl tshark; do
+for tool in secsipidx openssl tshark text2pcap; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "install-test-deps: $tool not on PATH after install" >&2
         exit 1

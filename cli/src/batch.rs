@@ -101,7 +101,7 @@ fn parse_request(obj: &Map<String, Value>) -> Result<Request, String> {
 /// Runs a batch from `src` (`-`: standard input).
 pub(crate) fn run(a: &VerifyArgs, src: &Path, out: &mut Out) -> Result<ExitCode, UsageError> {
     let default_now = a.now.unwrap_or_else(crate::now);
-    let setup = verifier(a, default_now)?;
+    let setup = verifier(&a.keys, default_now)?;
     let stdin = std::io::stdin();
     let mut reader: Box<dyn BufRead> = if src.as_os_str() == "-" {
         Box::new(stdin.lock())

@@ -25,6 +25,8 @@ mod batch;
 mod cert;
 mod isup;
 mod out;
+mod pcap;
+mod sign_batch;
 
 pub(crate) use out::{Out, UsageError, warn};
 
@@ -70,6 +72,11 @@ enum Cmd {
     /// included: SIP 436); 2: a usage, input or output problem (with --json or --batch,
     /// also one {"error":…,"kind":…} object on standard output).
     Verify(VerifyArgs),
+    /// Verify every Identity header value of the SIP requests in a capture (pcap, pcapng).
+    ///
+    /// One JSON line per Identity value. Exit status 0: every value valid (or none found);
+    /// 1: a value invalid; 2: a usage or input problem (not a capture, no key source).
+    Pcap(pcap::PcapArgs),
     /// Print a token's header and claims as JSON, without verifying it.
     ///
     /// Exit status 0: decoded; 1: malformed (what could be decoded is still printed, with
@@ -115,21 +122,21 @@ enum KeyCmd {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum PptArg {
+pub(crate) enum PptArg {
     Shaken,
     Div,
     Rcd,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Form {
+pub(crate) enum Form {
     Identity,
     Token,
     Compact,
 }
 
 #[derive(clap::Args)]
-struct SignArgs {
+pub(crate) struct SignArgs {
     /// Private key, PEM (PKCS#8 or SEC1).
     #[arg(long)]
     key: PathBuf,
@@ -137,10 +144,10 @@ struct SignArgs {
     #[arg(long)]
     x5u: String,
     /// Calling number.
-    #[arg(long)]
-    orig: String,
+    #[arg(long, required_unless_present = "batch")]
+    orig: Option<String>,
     /// Called number(s), comma-separated.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "batch")]
     dest: Vec<String>,
     /// Attestation level (required for shaken).
     #[arg(long)]
@@ -163,6 +170,23 @@ struct SignArgs {
     /// What to print.
     #[arg(long, value_enum, default_value = "identity")]
     form: Form,
+    /// Sign many calls: read one call per line from FILE (or standard input: no FILE or
+    /// `-`), JSON lines or CSV with a header row; write one value per line, in order. A bad
+    /// line writes nothing (exit 2). --attest, --ppt and --iat are defaults for the lines.
+    /// See the README.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          conflicts_with_all = ["orig", "dest", "origid", "div", "rcd_name"])]
+    batch: Option<PathBuf>,
+    /// With --batch: write a SIPp injection file (`SEQUENTIAL`, then per call the Identity
+    /// value split at `;` into fields, then orig and dest).
+    #[arg(long, requires = "batch")]
+    sipp: bool,
+    /// With --batch: the input format (default: JSON if the first line starts with `{`).
+    #[arg(long, value_enum, requires = "batch")]
+    input_format: Option<sign_batch::InputFormat>,
+    /// With --batch: signing threads (default: one per core).
+    #[arg(long, requires = "batch", value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
 }
 
 #[derive(clap::Args)]
@@ -173,9 +197,43 @@ pub(crate) struct VerifyArgs {
     /// A file holding the Identity header value.
     #[arg(long)]
     identity_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keys: KeyArgs,
+    /// The call's calling number, checked against orig.
+    #[arg(long)]
+    orig: Option<String>,
+    /// The call's called number, checked against dest.
+    #[arg(long)]
+    dest: Option<String>,
+    /// The current time, seconds since the epoch (default: the system clock).
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
+    now: Option<i64>,
+    /// Compact form only: the iat to rebuild the PASSporT with.
+    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
+    iat: Option<i64>,
+    /// Compact form only: the attestation to rebuild the PASSporT with.
+    #[arg(long)]
+    attest: Option<String>,
+    /// Compact form only: the origid to rebuild the PASSporT with.
+    #[arg(long)]
+    origid: Option<String>,
+    /// Print one JSON object per Identity value, one per line.
+    #[arg(long)]
+    json: bool,
+    /// Verify many calls in one process: read one JSON request per line from FILE (or
+    /// standard input: no FILE or `-`), write one JSON verdict per line. See the README.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          conflicts_with_all = ["identity", "identity_file", "orig", "dest", "iat", "attest", "origid"])]
+    batch: Option<PathBuf>,
+}
+
+/// How `verify`, `verify --batch` and `pcap` get the signer's key, and the verifier's
+/// time window.
+#[derive(clap::Args)]
+pub(crate) struct KeyArgs {
     /// The signer's public key, PEM or DER (no certificate checks).
     #[arg(long, conflicts_with_all = ["cert", "trust_anchor"])]
-    pubkey: Option<PathBuf>,
+    pub(crate) pubkey: Option<PathBuf>,
     /// The signer's certificate or chain, end-entity first. Its validity period, TNAuthList
     /// and claim constraints are always enforced; with --trust-anchor the chain is
     /// validated too (without, a warning on stderr says it was not).
@@ -196,15 +254,6 @@ pub(crate) struct VerifyArgs {
     /// Reject certificates with ATIS-1000080 profile faults (else they are reported).
     #[arg(long)]
     strict_profile: bool,
-    /// The call's calling number, checked against orig.
-    #[arg(long)]
-    orig: Option<String>,
-    /// The call's called number, checked against dest.
-    #[arg(long)]
-    dest: Option<String>,
-    /// The current time, seconds since the epoch (default: the system clock).
-    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
-    now: Option<i64>,
     /// Oldest iat accepted, seconds before now (0 or more).
     #[arg(long, default_value_t = 60, allow_negative_numbers = true, value_parser = non_negative)]
     max_age: i64,
@@ -214,28 +263,11 @@ pub(crate) struct VerifyArgs {
     /// Accept http:// x5u URLs.
     #[arg(long)]
     allow_http_x5u: bool,
-    /// Compact form only: the iat to rebuild the PASSporT with.
-    #[arg(long, allow_negative_numbers = true, value_parser = non_negative)]
-    iat: Option<i64>,
-    /// Compact form only: the attestation to rebuild the PASSporT with.
-    #[arg(long)]
-    attest: Option<String>,
-    /// Compact form only: the origid to rebuild the PASSporT with.
-    #[arg(long)]
-    origid: Option<String>,
-    /// Print one JSON object per Identity value, one per line.
-    #[arg(long)]
-    json: bool,
-    /// Verify many calls in one process: read one JSON request per line from FILE (or
-    /// standard input: no FILE or `-`), write one JSON verdict per line. See the README.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
-          conflicts_with_all = ["identity", "identity_file", "orig", "dest", "iat", "attest", "origid"])]
-    batch: Option<PathBuf>,
 }
 
 /// A number of seconds (a time or a duration) on the command line: 0 or more. Negative
 /// numbers are parsed (not taken for options) so that the message says what is wrong.
-fn non_negative(s: &str) -> Result<i64, String> {
+pub(crate) fn non_negative(s: &str) -> Result<i64, String> {
     match s.parse::<i64>() {
         Ok(n) if n >= 0 => Ok(n),
         Ok(_) => Err("must be 0 or more (seconds)".into()),
@@ -243,13 +275,19 @@ fn non_negative(s: &str) -> Result<i64, String> {
     }
 }
 
-/// Whether the command line asks for JSON output (`--json` or `--batch` before any `--`):
+/// Whether the command line asks for JSON output (`--json`, or `verify --batch`, before any
+/// `--`):
 /// an exit-2 failure is then also reported as one JSON object on standard output.
 fn wants_json(args: &[std::ffi::OsString]) -> bool {
-    args.iter()
-        .skip(1)
-        .take_while(|a| *a != "--")
-        .any(|a| a == "--json" || a == "--batch" || a.to_string_lossy().starts_with("--batch="))
+    // `sign --batch` writes Identity values, not JSON: its errors are on standard error only.
+    // `pcap` writes JSON lines: its errors are JSON objects too.
+    if args.get(1).is_some_and(|a| a == "pcap") {
+        return true;
+    }
+    let verify = args.get(1).is_some_and(|a| a == "verify");
+    args.iter().skip(1).take_while(|a| *a != "--").any(|a| {
+        a == "--json" || (verify && (a == "--batch" || a.to_string_lossy().starts_with("--batch=")))
+    })
 }
 
 fn main() -> ExitCode {
@@ -299,12 +337,14 @@ fn run(cmd: Cmd, out: &mut Out) -> Result<ExitCode, UsageError> {
             force,
         } => keygen(&o, public.as_deref(), force).map(|()| ExitCode::SUCCESS),
         Cmd::Key(KeyCmd::Pub { key }) => key_pub(&key, out).map(|()| ExitCode::SUCCESS),
+        Cmd::Sign(a) if a.batch.is_some() => sign_batch::run(a, out).map(|()| ExitCode::SUCCESS),
         Cmd::Sign(a) => sign(a, out).map(|()| ExitCode::SUCCESS),
         Cmd::Verify(a) => match &a.batch {
             Some(src) => batch::run(&a, src, out),
             None => verify(a, out),
         },
         Cmd::Decode { input } => decode(input.as_deref(), out),
+        Cmd::Pcap(a) => pcap::run(a, out),
         Cmd::Cert(c) => cert::run(c, out),
         Cmd::Isup(c) => isup::run(c, out),
         Cmd::Completions { shell } => {
@@ -445,7 +485,7 @@ fn sign(a: SignArgs, out: &mut Out) -> Result<(), UsageError> {
         .map(|d| canonical("--dest", d))
         .collect::<Result<Vec<_>, _>>()?;
     let mut claims = Claims::new(
-        Party::Tn(canonical("--orig", &a.orig)?),
+        Party::Tn(canonical("--orig", a.orig.as_deref().unwrap_or_default())?),
         Dest {
             tn: dest,
             uri: Vec::new(),
@@ -513,7 +553,7 @@ pub(crate) enum Setup {
     ChainInvalid(cliauth::Error),
 }
 
-pub(crate) fn verifier(a: &VerifyArgs, now: i64) -> Result<Setup, UsageError> {
+pub(crate) fn verifier(a: &KeyArgs, now: i64) -> Result<Setup, UsageError> {
     let config = VerifierConfig {
         max_age: a.max_age,
         max_future: a.max_future,
@@ -673,7 +713,7 @@ fn verify(a: VerifyArgs, out: &mut Out) -> Result<ExitCode, UsageError> {
         batch: false,
     };
     d.check()?;
-    let setup = verifier(&a, now)?;
+    let setup = verifier(&a.keys, now)?;
     let identity = read_identity(&a)?;
     let results = verify_all(&setup, &identity, &d, now)?;
     for r in &results {

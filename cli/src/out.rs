@@ -120,6 +120,15 @@ impl Out {
         self.check(r)
     }
 
+    /// Writes `b` as is.
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> Result<(), UsageError> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.inner.write_all(b);
+        self.check(r)
+    }
+
     /// Pushes what is buffered to the reader.
     pub(crate) fn flush(&mut self) -> Result<(), UsageError> {
         if self.closed {

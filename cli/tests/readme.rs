@@ -107,6 +107,7 @@ fn readme_examples_run_as_documented() {
     let mut valid_keys = BTreeSet::new();
     let mut invalid_keys = BTreeSet::new();
     let mut batch_keys = BTreeSet::new();
+    let mut pcap_keys = BTreeSet::new();
     let mut verdict_errors = Vec::new();
     for (cmd, status, expected) in &examples {
         let o = Command::new("sh")
@@ -132,9 +133,17 @@ fn readme_examples_run_as_documented() {
             if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(l) {
                 let keys: BTreeSet<String> = m.keys().cloned().collect();
                 let batch = m.contains_key("line");
+                let pcap_invalid = m.contains_key("frame")
+                    && m.get("valid") == Some(&serde_json::Value::Bool(false));
                 for k in &keys {
+                    // `pcap` shows the request's numbers on invalid verdicts too.
+                    if pcap_invalid && (k == "orig" || k == "dest") {
+                        continue;
+                    }
                     if k == "line" || k == "call_id" {
                         batch_keys.insert(k.clone());
+                    } else if ["frame", "time", "index", "method"].contains(&k.as_str()) {
+                        pcap_keys.insert(k.clone());
                     } else if m.get("valid") == Some(&serde_json::Value::Bool(true)) {
                         valid_keys.insert(k.clone());
                     } else if m.contains_key("valid") {
@@ -169,6 +178,7 @@ fn readme_examples_run_as_documented() {
     assert_eq!(valid_keys, names(&["valid", "all"]));
     assert_eq!(invalid_keys, names(&["invalid", "all"]));
     assert_eq!(batch_keys, names(&["batch"]));
+    assert_eq!(pcap_keys, names(&["pcap"]));
     // The invalid verdicts shown agree with the error table.
     let errors = error_table(&section);
     assert!(!verdict_errors.is_empty());
