@@ -63,21 +63,32 @@ struct Request {
     origid: Option<String>,
 }
 
-fn parse_request(obj: &Map<String, Value>) -> Result<Request, String> {
-    if let Some(k) = obj.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
-        return Err(format!(
+/// Refuses a JSON request object with a member not in `known` (batch requests of
+/// `verify --batch` and `sign --batch`).
+pub(crate) fn only_members(obj: &Map<String, Value>, known: &[&str]) -> Result<(), String> {
+    match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(format!(
             "unknown member {} (known: {})",
             json!(k),
-            MEMBERS.join(", ")
-        ));
+            known.join(", ")
+        )),
+        None => Ok(()),
     }
-    let string = |name: &str| -> Result<Option<String>, String> {
-        match obj.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(format!("{name} must be a string")),
-        }
-    };
+}
+
+/// The string member `name` of a request object: absent or `null` is `None`, any other
+/// type an error naming the member.
+pub(crate) fn opt_string(obj: &Map<String, Value>, name: &str) -> Result<Option<String>, String> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("{name} must be a string")),
+    }
+}
+
+fn parse_request(obj: &Map<String, Value>) -> Result<Request, String> {
+    only_members(obj, MEMBERS)?;
+    let string = |name: &str| opt_string(obj, name);
     let time = |name: &str| -> Result<Option<i64>, String> {
         match obj.get(name) {
             None | Some(Value::Null) => Ok(None),

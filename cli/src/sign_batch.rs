@@ -71,20 +71,8 @@ fn from_json(line: &[u8]) -> Result<Fields, String> {
         Ok(_) => return Err("not a JSON object".into()),
         Err(e) => return Err(format!("not JSON: {e}")),
     };
-    if let Some(k) = obj.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
-        return Err(format!(
-            "unknown member {} (known: {})",
-            crate::out::quoted(k),
-            MEMBERS.join(", ")
-        ));
-    }
-    let string = |name: &str| -> Result<Option<String>, String> {
-        match obj.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(format!("{name} must be a string")),
-        }
-    };
+    crate::batch::only_members(&obj, MEMBERS)?;
+    let string = |name: &str| crate::batch::opt_string(&obj, name);
     let dest = match obj.get("dest") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => vec![s.clone()],
