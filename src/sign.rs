@@ -5,8 +5,10 @@ use crate::error::Error;
 use crate::identity::format_identity;
 use crate::key::SigningKey;
 use crate::passport::header::check_url;
-use crate::passport::{Attest, Claims, Header, Party, Passport, Ppt, to_compact};
+use crate::passport::jws::B64;
+use crate::passport::{Attest, Claims, Header, Party, Ppt, TOKEN_CAPACITY, to_compact};
 use crate::tn::Tn;
+use base64::Engine;
 
 /// Signs PASSporTs with one key for one certificate URL (`x5u`).
 ///
@@ -15,6 +17,21 @@ use crate::tn::Tn;
 pub struct Signer {
     key: SigningKey,
     x5u: String,
+    /// The base64url deterministic JSON header for each extension, indexed by
+    /// [`header_index`]: it depends only on `x5u` and `ppt`, so it is encoded once here
+    /// rather than on every call.
+    headers: [String; 5],
+}
+
+/// The index of `ppt` in [`Signer::headers`].
+fn header_index(ppt: Option<Ppt>) -> usize {
+    match ppt {
+        None => 0,
+        Some(Ppt::Shaken) => 1,
+        Some(Ppt::Div) => 2,
+        Some(Ppt::DivO) => 3,
+        Some(Ppt::Rcd) => 4,
+    }
 }
 
 /// A signed PASSporT. Only a [`Signer`] makes one, so its token is always a well-formed
@@ -66,7 +83,19 @@ impl Signer {
     pub fn new(key: SigningKey, x5u: impl Into<String>) -> Result<Signer, Error> {
         let x5u = x5u.into();
         check_url(&x5u).map_err(Error::Sign)?;
-        Ok(Signer { key, x5u })
+        let header_b64 = |ppt: Option<Ppt>| {
+            let mut json = Vec::with_capacity(128);
+            Header::new(ppt, x5u.as_str()).write_simple(&mut json);
+            B64.encode(json)
+        };
+        let headers = [
+            header_b64(None),
+            header_b64(Some(Ppt::Shaken)),
+            header_b64(Some(Ppt::Div)),
+            header_b64(Some(Ppt::DivO)),
+            header_b64(Some(Ppt::Rcd)),
+        ];
+        Ok(Signer { key, x5u, headers })
     }
 
     /// A signer from a PEM or DER private key (PKCS#8 or SEC1).
@@ -95,7 +124,7 @@ impl Signer {
             check_canonical(d)?;
         }
         for t in &claims.dest.tn {
-            check_canonical(&Party::Tn(t.clone()))?;
+            check_canonical_tn(t)?;
         }
         if claims.dest.tn.is_empty() && claims.dest.uri.is_empty() {
             return Err(Error::Sign("dest is empty".into()));
@@ -109,11 +138,9 @@ impl Signer {
         claims
             .check_for(ppt)
             .map_err(|e| Error::Sign(e.to_string()))?;
-        let passport = Passport {
-            header: Header::new(ppt, self.x5u.clone()),
-            claims: claims.clone(),
-        };
-        let token = passport.sign(&self.key)?;
+        let mut token = String::with_capacity(TOKEN_CAPACITY);
+        token.push_str(&self.headers[header_index(ppt)]);
+        let token = crate::passport::sign_after_header(token, claims, &self.key)?;
         Ok(Signed {
             token,
             ppt,
@@ -155,13 +182,18 @@ impl Signer {
 }
 
 fn check_canonical(p: &Party) -> Result<(), Error> {
-    if let Party::Tn(t) = p {
-        let c = Tn::parse(t)?;
-        if c.as_str() != t {
-            return Err(Error::Sign(format!(
-                "telephone number {t:?} is not canonical (use {c:?})"
-            )));
-        }
+    match p {
+        Party::Tn(t) => check_canonical_tn(t),
+        Party::Uri(_) => Ok(()),
+    }
+}
+
+fn check_canonical_tn(t: &str) -> Result<(), Error> {
+    let c = Tn::parse(t)?;
+    if c.as_str() != t {
+        return Err(Error::Sign(format!(
+            "telephone number {t:?} is not canonical (use {c:?})"
+        )));
     }
     Ok(())
 }
@@ -169,6 +201,20 @@ fn check_canonical(p: &Party) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::passport::Passport;
+
+    #[test]
+    fn cached_headers_are_the_deterministic_headers() {
+        let (k, _) = SigningKey::generate().unwrap();
+        let x5u = "https://cert.example/sp.pem?a=\"b\"";
+        let s = Signer::new(k, "https://cert.example/sp.pem").unwrap();
+        for ppt in [None].into_iter().chain(Ppt::ALL.map(Some)) {
+            let header = Header::new(ppt, "https://cert.example/sp.pem");
+            let json = crate::passport::json::to_canonical(&header.to_json()).unwrap();
+            assert_eq!(s.headers[header_index(ppt)], B64.encode(json), "{ppt:?}");
+        }
+        assert!(Signer::new(SigningKey::generate().unwrap().0, x5u).is_err());
+    }
 
     #[test]
     fn signs_and_checks() {

@@ -3,11 +3,14 @@
 //!
 //! Unknown claims are kept in [`Claims::extra`], readable and re-signable, never rejected.
 
+use std::io::Write as _;
+
 use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::limits::MAX_CLAIM_STRING_LEN;
 use crate::passport::header::Ppt;
+use crate::passport::json::write_str;
 use crate::tn::Tn;
 
 /// An originating or diversion identity: a telephone number or a URI.
@@ -485,6 +488,163 @@ impl Claims {
     }
 }
 
+impl Party {
+    /// Checks the party with the reader's rules ([`Party::from_json`]).
+    fn check(&self, name: &str) -> Result<(), Error> {
+        match self {
+            Party::Tn(t) => {
+                check_claim_str(format_args!("{name}.tn"), t)?;
+                Tn::parse(t).map_err(|e| Error::claims(format!("{name}.tn: {e}")))?;
+            }
+            Party::Uri(u) => check_claim_str(format_args!("{name}.uri"), u)?,
+        }
+        Ok(())
+    }
+
+    /// Writes `{"tn":…}` or `{"uri":…}`.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(match self {
+            Party::Tn(_) => br#"{"tn":"#,
+            Party::Uri(_) => br#"{"uri":"#,
+        });
+        write_str(self.as_str(), out);
+        out.push(b'}');
+    }
+}
+
+/// Starts the member `name` of the object being written: a `,` unless it is the first.
+fn member(out: &mut Vec<u8>, name: &str) {
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    write_str(name, out);
+    out.push(b':');
+}
+
+fn write_str_array(items: &[String], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(s, out);
+    }
+    out.push(b']');
+}
+
+impl Claims {
+    /// Whether the claims have only members that [`Claims::write_simple`] writes: no
+    /// `rcd`, `rcdi` or other claims (those take the general path through a JSON value).
+    pub(crate) fn is_simple(&self) -> bool {
+        self.rcd.is_none() && self.rcdi.is_none() && self.extra.is_empty()
+    }
+
+    /// Checks simple claims (see [`Claims::is_simple`]) with exactly the rules and in the
+    /// order of [`Claims::from_json`], without building a JSON value: what passes reads
+    /// back.
+    pub(crate) fn check_simple(&self) -> Result<(), Error> {
+        self.orig.check("orig")?;
+        for t in &self.dest.tn {
+            check_claim_str("dest.tn[]", t)?;
+        }
+        for t in &self.dest.tn {
+            Tn::parse(t).map_err(|e| Error::claims(format!("dest.tn: {e}")))?;
+        }
+        for u in &self.dest.uri {
+            check_claim_str("dest.uri[]", u)?;
+        }
+        if self.dest.tn.is_empty() && self.dest.uri.is_empty() {
+            return Err(Error::claims("dest is empty"));
+        }
+        if self.iat < 0 {
+            return Err(Error::claims(format!(
+                "iat {} is not a non-negative integer",
+                self.iat
+            )));
+        }
+        for k in &self.mky {
+            check_claim_str("mky.alg", &k.alg)?;
+            check_claim_str("mky.dig", &k.dig)?;
+        }
+        if let Some(o) = &self.origid {
+            check_claim_str("origid", o)?;
+        }
+        if let Some(d) = &self.div {
+            d.check("div")?;
+        }
+        if self.opt.as_deref() == Some("") {
+            return Err(Error::claims("opt must be a non-empty string"));
+        }
+        if let Some(c) = &self.crn {
+            check_claim_str("crn", c)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the deterministic JSON (RFC 8225 §9) of simple claims (see
+    /// [`Claims::is_simple`]) straight from the fields, members in code-point order: the
+    /// same bytes as [`json::write_canonical`](super::json::write_canonical) of
+    /// [`Claims::to_json`], without the JSON value. Does not check the claims.
+    pub(crate) fn write_simple(&self, out: &mut Vec<u8>) {
+        debug_assert!(self.is_simple());
+        // Member names in code-point order: attest, crn, dest, div, iat, mky, opt, orig,
+        // origid.
+        out.push(b'{');
+        if let Some(a) = self.attest {
+            member(out, "attest");
+            write_str(a.as_str(), out);
+        }
+        if let Some(c) = &self.crn {
+            member(out, "crn");
+            write_str(c, out);
+        }
+        member(out, "dest");
+        out.push(b'{');
+        if !self.dest.tn.is_empty() {
+            member(out, "tn");
+            write_str_array(&self.dest.tn, out);
+        }
+        if !self.dest.uri.is_empty() {
+            member(out, "uri");
+            write_str_array(&self.dest.uri, out);
+        }
+        out.push(b'}');
+        if let Some(d) = &self.div {
+            member(out, "div");
+            d.write_json(out);
+        }
+        member(out, "iat");
+        // Formatting an integer into a Vec cannot fail.
+        let _ = write!(out, "{}", self.iat);
+        if !self.mky.is_empty() {
+            member(out, "mky");
+            out.push(b'[');
+            for (i, k) in self.mky.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(br#"{"alg":"#);
+                write_str(&k.alg, out);
+                out.extend_from_slice(br#","dig":"#);
+                write_str(&k.dig, out);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        if let Some(o) = &self.opt {
+            member(out, "opt");
+            write_str(o, out);
+        }
+        member(out, "orig");
+        self.orig.write_json(out);
+        if let Some(o) = &self.origid {
+            member(out, "origid");
+            write_str(o, out);
+        }
+        out.push(b'}');
+    }
+}
+
 /// A new random origination identifier for `origid`: a version 4 UUID in lower case.
 pub fn new_origid() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -494,15 +654,25 @@ pub fn new_origid() -> String {
 /// `name` is formatted only when there is an error to report.
 fn claim_string(name: impl std::fmt::Display, v: Value) -> Result<String, Error> {
     match v {
-        Value::String(s) if s.is_empty() => Err(Error::claims(format!("{name} is empty"))),
-        Value::String(s) if s.len() > MAX_CLAIM_STRING_LEN => Err(Error::claims(format!(
-            "{name} is longer than {MAX_CLAIM_STRING_LEN} bytes"
-        ))),
-        Value::String(s) => Ok(s),
+        Value::String(s) => check_claim_str(name, &s).map(|()| s),
         Value::Null => Err(Error::claims(format!("missing {name}"))),
         other => Err(Error::claims(format!(
             "{name} must be a string, got {other}"
         ))),
+    }
+}
+
+/// The rule of [`claim_string`] for a string: non-empty, at most
+/// [`MAX_CLAIM_STRING_LEN`] bytes.
+fn check_claim_str(name: impl std::fmt::Display, s: &str) -> Result<(), Error> {
+    if s.is_empty() {
+        Err(Error::claims(format!("{name} is empty")))
+    } else if s.len() > MAX_CLAIM_STRING_LEN {
+        Err(Error::claims(format!(
+            "{name} is longer than {MAX_CLAIM_STRING_LEN} bytes"
+        )))
+    } else {
+        Ok(())
     }
 }
 

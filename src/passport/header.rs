@@ -138,6 +138,27 @@ impl Header {
     }
 }
 
+impl Header {
+    /// Writes the deterministic JSON (RFC 8225 §9) of a header without other parameters
+    /// (`extra` empty) straight from the fields: the same bytes as
+    /// [`json::write_canonical`](super::json::write_canonical) of [`Header::to_json`].
+    pub(crate) fn write_simple(&self, out: &mut Vec<u8>) {
+        debug_assert!(self.extra.is_empty());
+        // Member names in code-point order: alg, ppt, typ, x5u.
+        out.extend_from_slice(br#"{"alg":"ES256""#);
+        if let Some(p) = self.ppt {
+            out.extend_from_slice(br#","ppt":"#);
+            super::json::write_str(p.as_str(), out);
+        }
+        if self.typ {
+            out.extend_from_slice(br#","typ":"passport""#);
+        }
+        out.extend_from_slice(br#","x5u":"#);
+        super::json::write_str(&self.x5u, out);
+        out.push(b'}');
+    }
+}
+
 /// `url` after `<scheme>://`, when `url` has that scheme. Schemes compare
 /// case-insensitively (RFC 3986 §3.1): `HTTPS://host/` is an https URL.
 pub(crate) fn strip_scheme<'u>(url: &'u str, scheme: &str) -> Option<&'u str> {

@@ -232,8 +232,16 @@ fn write_value(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), Err
 /// escapes `\b \f \n \r \t` or `\u00xx`, everything else (including `/` and non-ASCII)
 /// as is — the same choices as RFC 8785.
 pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    // The usual case on the signing path (numbers, URLs, UUIDs): nothing to escape.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
