@@ -58,7 +58,7 @@ class IdentityHeaderError(VerificationError):
     """No Identity header, or one that does not follow the RFC 8224 grammar."""
 
 class BadIdentityInfo(VerificationError):
-    """The info parameter or x5u is missing, unusable or inconsistent (436)."""
+    """The info parameter or x5u is missing, unusable or inconsistent, or its certificate was not fetched within the fetch budget (436)."""
 
 class LimitExceeded(VerificationError):
     """An input exceeded one of the library's size limits."""

@@ -6,7 +6,7 @@
 //! CliauthError
 //! ├── VerificationError            (kind, sip_code, reason, verstat, reason_header)
 //! │   ├── IdentityHeaderError      no_identity, identity_syntax
-//! │   ├── BadIdentityInfo          bad_info
+//! │   ├── BadIdentityInfo          bad_info, certificate_pending
 //! │   ├── LimitExceeded            limit
 //! │   ├── MalformedToken           token_format, json, duplicate_member, header,
 //! │   │                            unsupported_ppt, claims
@@ -53,7 +53,7 @@ create_exception!(
     cliauth,
     BadIdentityInfo,
     VerificationError,
-    "The info parameter or x5u is missing, unusable or inconsistent (436)."
+    "The info parameter or x5u is missing, unusable or inconsistent, or its certificate was not fetched within the fetch budget (436)."
 );
 create_exception!(
     cliauth,
@@ -149,7 +149,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 fn verification_type<'py>(py: Python<'py>, e: &Error) -> Bound<'py, PyType> {
     match e {
         Error::NoIdentity | Error::IdentitySyntax(_) => py.get_type::<IdentityHeaderError>(),
-        Error::BadInfo(_) => py.get_type::<BadIdentityInfo>(),
+        Error::BadInfo(_) | Error::CertificatePending { .. } => py.get_type::<BadIdentityInfo>(),
         Error::Limit { .. } => py.get_type::<LimitExceeded>(),
         Error::TokenFormat { .. }
         | Error::Json { .. }

@@ -128,10 +128,11 @@ impl PyVerifier {
             max_future,
             allow_http_x5u,
             strict_profile,
-            // A test script waits for its fetch, as the command does: the call-path budget
-            // is the fetch deadline (a softswitch keeps the short default budget instead).
+            // A test script waits for its fetch: the call-path budget is the fetch deadline
+            // plus a margin, so a failed fetch reports its own cause (a softswitch keeps the
+            // short default budget instead).
             fetch_budget: if fetch && fetch_timeout.is_finite() && fetch_timeout > 0.0 {
-                Duration::from_secs_f64(fetch_timeout.min(3600.0))
+                Duration::from_secs_f64(fetch_timeout.min(3600.0) + 0.25)
             } else {
                 cliauth::verify::DEFAULT_FETCH_BUDGET
             },
