@@ -396,11 +396,7 @@ mod tests {
     fn a_bad_signature_is_verified_once() {
         let _g = lock();
         let f = Fixture::new();
-        let signer = Signer::from_pem(f.prv_pem.as_bytes(), X5U).unwrap();
-        let tok = signer
-            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
-            .unwrap()
-            .into_token();
+        let tok = shaken(&f).into_token();
         let mut bad = tok.clone();
         let i = bad.rfind('.').unwrap() + 3;
         let c = if &bad[i..=i] == "A" { "B" } else { "A" };
@@ -463,11 +459,7 @@ mod tests {
     fn a_key_from_info_without_cert_verify_is_warned_about() {
         let _g = lock();
         let f = Fixture::new();
-        let signer = Signer::from_pem(f.prv_pem.as_bytes(), X5U).unwrap();
-        let tok = signer
-            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
-            .unwrap()
-            .into_token();
+        let tok = shaken(&f).into_token();
         let v = format!("{tok};info=<http://127.0.0.1:9/k.pem>");
         let count = |src: Option<PubSource<'_>>| {
             let before = insecure_checks();
@@ -486,6 +478,14 @@ mod tests {
 
     const NOW: i64 = 1_700_000_000;
     const X5U: &str = "https://cert.example.org/sp.pem";
+
+    /// The fixture's key signs the SHAKEN call every test here uses (A attestation, at NOW).
+    fn shaken(f: &Fixture) -> cliauth::Signed {
+        Signer::from_pem(f.prv_pem.as_bytes(), X5U)
+            .unwrap()
+            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
+            .unwrap()
+    }
 
     fn full(f: &Fixture, value: &str, expire: i32) -> i32 {
         check_at(
@@ -518,10 +518,7 @@ mod tests {
     fn codes_of_full_checks() {
         let _g = lock();
         let f = Fixture::new();
-        let signer = Signer::from_pem(f.prv_pem.as_bytes(), X5U).unwrap();
-        let signed = signer
-            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
-            .unwrap();
+        let signed = shaken(&f);
         let id = signed.identity();
         let tok = signed.token().to_owned();
         assert_eq!(full(&f, &id, 60), 0);
@@ -622,10 +619,7 @@ mod tests {
     fn codes_of_token_checks() {
         let _g = lock();
         let f = Fixture::new();
-        let signer = Signer::from_pem(f.prv_pem.as_bytes(), X5U).unwrap();
-        let signed = signer
-            .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
-            .unwrap();
+        let signed = shaken(&f);
         let t = |v: &str| {
             check_at(
                 v.as_bytes(),
