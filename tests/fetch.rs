@@ -157,10 +157,7 @@ impl Server {
                     match listener.accept() {
                         Ok((sock, _)) => {
                             accepted.fetch_add(1, Ordering::SeqCst);
-                            let served = serve(sock, config.clone(), &reply, &stop, &requests);
-                            if let Some(line) = served {
-                                seen.lock().unwrap().push(line);
-                            }
+                            serve(sock, config.clone(), &reply, &stop, (&requests, &seen));
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
                     }
@@ -207,14 +204,19 @@ fn nap(d: Duration, stop: &AtomicBool) {
     }
 }
 
-/// Serves one connection (one request); returns the request line.
+/// Where a server counts the requests it read and keeps their request lines.
+type Log<'a> = (&'a AtomicUsize, &'a Mutex<Vec<String>>);
+
+/// Serves one connection (one request). The request is logged as soon as it has been
+/// read, before the reply goes out, so a client that got its answer always finds it in
+/// the log.
 fn serve(
     sock: TcpStream,
     tls: Option<Arc<rustls::ServerConfig>>,
     reply: &Reply,
     stop: &AtomicBool,
-    requests: &AtomicUsize,
-) -> Option<String> {
+    log: Log<'_>,
+) -> Option<()> {
     sock.set_nonblocking(false).ok()?;
     sock.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     sock.set_write_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -222,14 +224,14 @@ fn serve(
         Some(config) => {
             let conn = rustls::ServerConnection::new(config).ok()?;
             let mut s = rustls::StreamOwned::new(conn, sock);
-            let line = exchange(&mut s, reply, stop, requests);
+            let done = exchange(&mut s, reply, stop, log);
             s.conn.send_close_notify();
             let _ = s.flush();
-            line
+            done
         }
         None => {
             let mut s = sock;
-            exchange(&mut s, reply, stop, requests)
+            exchange(&mut s, reply, stop, log)
         }
     }
 }
@@ -238,8 +240,8 @@ fn exchange(
     s: &mut impl ReadWrite,
     reply: &Reply,
     stop: &AtomicBool,
-    requests: &AtomicUsize,
-) -> Option<String> {
+    (requests, seen): Log<'_>,
+) -> Option<()> {
     let mut req = Vec::new();
     let mut buf = [0u8; 1024];
     while !req.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -249,15 +251,16 @@ fn exchange(
         }
         req.extend_from_slice(&buf[..n]);
     }
-    requests.fetch_add(1, Ordering::SeqCst);
     let line = String::from_utf8_lossy(&req)
         .lines()
         .next()
         .unwrap_or("")
         .to_owned();
+    seen.lock().unwrap().push(line);
+    requests.fetch_add(1, Ordering::SeqCst);
     if let Some((Stall::BeforeHeaders, d)) = reply.stall {
         nap(d, stop);
-        return Some(line);
+        return Some(());
     }
     let mut head = format!("HTTP/1.1 {} Test\r\nConnection: close\r\n", reply.status);
     if let Some(ct) = &reply.content_type {
@@ -274,13 +277,13 @@ fn exchange(
     }
     head.push_str("\r\n");
     if s.write_all(head.as_bytes()).is_err() {
-        return Some(line);
+        return Some(());
     }
     if let Some((Stall::MidBody, d)) = reply.stall {
         let _ = s.write_all(&reply.body[..reply.body.len().min(10)]);
         let _ = s.flush();
         nap(d, stop);
-        return Some(line);
+        return Some(());
     }
     for chunk in reply.body.chunks(16 * 1024) {
         if stop.load(Ordering::SeqCst) || s.write_all(chunk).is_err() {
@@ -288,7 +291,7 @@ fn exchange(
         }
     }
     let _ = s.flush();
-    Some(line)
+    Some(())
 }
 
 trait ReadWrite: Read + Write {}
