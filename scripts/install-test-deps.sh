@@ -29,8 +29,9 @@ apt_missing=()
 # python3-venv: the Python package's tests run in a virtual environment
 # (scripts/test-python.sh); pkgconf and binutils: the C install test (capi/tests/install.rs);
 # tshark and wireshark-common (text2pcap): the ISUP dissection test (tests/isup_wireshark.rs)
-# and the capture tests (cli/tests/pcap.rs).
-for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv pkgconf binutils tshark wireshark-common; do
+# and the capture tests (cli/tests/pcap.rs); redis-server: the shared-state tests, which
+# start their own server on loopback (tests/redis_state.rs, cli/tests/state.rs).
+for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv pkgconf binutils tshark wireshark-common redis-server; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         apt_missing+=("$pkg")
     fi
@@ -106,7 +107,7 @@ if ! python_has_deps; then
     fi
 fi
 
-for tool in secsipidx openssl tshark text2pcap; do
+for tool in secsipidx openssl tshark text2pcap redis-server; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "install-test-deps: $tool not on PATH after install" >&2
         exit 1
