@@ -114,6 +114,21 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The verdict cache: the same token again for the same call (a retransmission, a
+    // forked INVITE) is answered after the cheap checks, without a signature.
+    let repeat_verifier = Verifier::with_store(Arc::clone(&store))
+        .with_verdict_cache(Arc::new(cliauth::state::VerdictCache::default()));
+    let repeat_call = call.with_call_id("a84b4c76e66710@pc33.example.com");
+    repeat_verifier
+        .verify_identity(&chain_identity, &repeat_call, NOW)
+        .unwrap();
+    c.bench_function("passport/verify_repeat", |b| {
+        b.iter(|| {
+            repeat_verifier
+                .verify_identity(black_box(&chain_identity), &repeat_call, NOW)
+                .unwrap()
+        })
+    });
     // ISUP carriage: Identity header → compact token (with its lossless self-check), and
     // compact token → rebuilt Identity header.
     let opts = ConvertOptions::default();

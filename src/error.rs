@@ -585,6 +585,20 @@ pub enum Error {
         /// The `x5u` URL to fetch.
         url: String,
     },
+    /// The token verified before for another call (another SIP Call-ID) and is still
+    /// inside its freshness window: a replay (RFC 8224 §12.1, the cut-and-paste attack),
+    /// caught by the verifier's [`VerdictCache`](crate::state::VerdictCache) in this
+    /// process or through its shared ledger. SIP 438 (the header is not valid for this
+    /// call, as with an `orig`/`dest` mismatch), `verstat` `TN-Validation-Failed`.
+    #[error(
+        "replay: the token (iat {iat}) already verified for another call within its freshness window (seen by {detected})"
+    )]
+    Replay {
+        /// The token's `iat`.
+        iat: i64,
+        /// Where the earlier sighting was found: "this process" or "shared ledger".
+        detected: String,
+    },
     /// The chain of `x5u` was not there within the verifier's fetch budget
     /// ([`VerifierConfig::fetch_budget`](crate::VerifierConfig::fetch_budget)): the fetch
     /// goes on in the background and serves a later call. SIP 436; when the verifier is
@@ -648,6 +662,7 @@ impl Error {
             Error::Key(_) => "key",
             Error::CertificateNeeded { .. } => "certificate_needed",
             Error::CertificatePending { .. } => "certificate_pending",
+            Error::Replay { .. } => "replay",
             Error::Sign(_) => "sign",
             Error::Cert { problem, .. } => problem.as_str(),
             Error::TnNotAuthorized { .. } => "tn_not_authorized",
@@ -664,7 +679,7 @@ impl Error {
     /// | `bad_info`, `certificate_needed`, `certificate_pending` | 436 Bad Identity Info |
     /// | `unsupported_alg`, `key`, `cert_*` | 437 Unsupported Credential |
     /// | `stale`, `future` | 403 Stale Date |
-    /// | everything else | 438 Invalid Identity Header |
+    /// | everything else (`replay` too) | 438 Invalid Identity Header |
     pub fn sip_status(&self) -> SipStatus {
         match self {
             Error::NoIdentity => SipStatus::UseIdentityHeader,

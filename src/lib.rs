@@ -58,4 +58,4 @@ pub use key::{SigningKey, VerifyingKey};
 pub use passport::{Attest, Claims, Dest, Header, Party, Passport, Ppt, Rcd};
 pub use sign::{Signed, Signer};
 pub use tn::Tn;
-pub use verify::{BudgetOutcome, Call, Verdict, Verifier, VerifierConfig};
+pub use verify::{BudgetOutcome, Call, ReplayStatus, Verdict, Verifier, VerifierConfig};

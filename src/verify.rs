@@ -30,7 +30,8 @@ use crate::key::VerifyingKey;
 use crate::passport::header::strip_scheme;
 use crate::passport::jws::RawToken;
 use crate::passport::{Attest, Claims, Dest, Header, Party, Passport, Ppt};
-use crate::state::{AcquirePolicy, Acquired, Acquirer};
+use crate::state::verdicts::{Found, digest};
+use crate::state::{AcquirePolicy, Acquired, Acquirer, VerdictCache};
 use crate::tn::Tn;
 
 /// Verification settings.
@@ -82,13 +83,18 @@ impl Default for VerifierConfig {
     }
 }
 
-/// The numbers of the call a token arrived with. A `None` number is not checked.
+/// The call a token arrived with: its numbers (a `None` number is not checked) and its
+/// SIP Call-ID (what tells calls apart for the verdict cache and replay detection; without
+/// one, neither is used).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Call<'a> {
     /// The calling number (From / P-Asserted-Identity user part), or a URI.
     pub orig: Option<&'a str>,
     /// The called number (Request-URI / To user part), or a URI.
     pub dest: Option<&'a str>,
+    /// The SIP Call-ID (or any identifier of the call that all its hops and forks share,
+    /// such as an ISUP gateway's own call reference).
+    pub call_id: Option<&'a str>,
 }
 
 impl<'a> Call<'a> {
@@ -97,6 +103,51 @@ impl<'a> Call<'a> {
         Call {
             orig: Some(orig),
             dest: Some(dest),
+            call_id: None,
+        }
+    }
+
+    /// The same call with the Call-ID `call_id`.
+    pub fn with_call_id(self, call_id: &'a str) -> Call<'a> {
+        Call {
+            call_id: Some(call_id),
+            ..self
+        }
+    }
+}
+
+/// What the verdict cache knew of a verified token ([`Verdict::replay_status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplayStatus {
+    /// Not checked: the verifier has no verdict cache, or the call no Call-ID.
+    #[default]
+    Unchecked,
+    /// First seen now, and recorded.
+    First,
+    /// Seen before for the same call: the cached verdict, no signature verified again.
+    Repeat,
+    /// Seen before for another call: a replay, reported because the cache's policy is
+    /// [`OnReplay::Report`](crate::state::OnReplay::Report).
+    Replayed,
+    /// First seen now, but not recorded: the cache (or the shared ledger) is full. A later
+    /// replay of this token will not be caught.
+    Unrecorded,
+    /// First seen in this process; the shared ledger could not be asked (unreachable), so
+    /// a replay to another node will not be caught.
+    LocalOnly,
+}
+
+impl ReplayStatus {
+    /// The status as a lower-case word (`unchecked`, `first`, `repeat`, `replayed`,
+    /// `unrecorded`, `local_only`), as the command's JSON prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplayStatus::Unchecked => "unchecked",
+            ReplayStatus::First => "first",
+            ReplayStatus::Repeat => "repeat",
+            ReplayStatus::Replayed => "replayed",
+            ReplayStatus::Unrecorded => "unrecorded",
+            ReplayStatus::LocalOnly => "local_only",
         }
     }
 }
@@ -121,9 +172,15 @@ pub struct Verdict {
     claims: Claims,
     authority: Authority,
     credential: Option<Arc<Credential>>,
+    replay: ReplayStatus,
 }
 
 impl Verdict {
+    /// What the verdict cache knew of this token: first sighting, a repeat for the same
+    /// call (served from the cache), a reported replay, or not checked.
+    pub fn replay_status(&self) -> ReplayStatus {
+        self.replay
+    }
     /// The token's header.
     pub fn header(&self) -> &Header {
         &self.header
@@ -213,6 +270,7 @@ pub struct Verifier {
     config: VerifierConfig,
     keys: Keys,
     acquirer: Option<Acquirer>,
+    verdicts: Option<Arc<VerdictCache>>,
 }
 
 impl Verifier {
@@ -223,6 +281,7 @@ impl Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Static(key),
             acquirer: None,
+            verdicts: None,
         }
     }
 
@@ -233,6 +292,7 @@ impl Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Store(store),
             acquirer: None,
+            verdicts: None,
         }
     }
 
@@ -245,6 +305,7 @@ impl Verifier {
             config: VerifierConfig::default(),
             keys: Keys::Pinned(Arc::new(credential)),
             acquirer: None,
+            verdicts: None,
         }
     }
 
@@ -306,6 +367,20 @@ impl Verifier {
             ..AcquirePolicy::default()
         };
         self.with_fetch_policy(Arc::new(f), policy)
+    }
+
+    /// Remembers verdicts in `cache` (which may be shared by several verifiers): the same
+    /// token again for the same call ([`Call::call_id`]) is answered from the cache after
+    /// the cheap checks, and the same token for another call is a replay
+    /// ([`Error::Replay`], or [`ReplayStatus::Replayed`]). See [`VerdictCache`].
+    pub fn with_verdict_cache(mut self, cache: Arc<VerdictCache>) -> Verifier {
+        self.verdicts = Some(cache);
+        self
+    }
+
+    /// The verdict cache, when one is set.
+    pub fn verdict_cache(&self) -> Option<&Arc<VerdictCache>> {
+        self.verdicts.as_ref()
     }
 
     /// Whether a fetcher is set.
@@ -389,15 +464,74 @@ impl Verifier {
             ));
         }
         require_info(h)?;
-        let (p, raw) = Passport::parse(&h.token)?;
-        check_params(h, &p.header)?;
-        self.finish(p, &raw, call, now)
+        self.verify_str(&h.token, Some(h), None, call, now)
     }
 
     /// Verifies a bare full-form token.
     pub fn verify_token(&self, token: &str, call: &Call<'_>, now: i64) -> Result<Verdict, Error> {
-        let (p, raw) = Passport::parse(token)?;
-        self.finish(p, &raw, call, now)
+        self.verify_str(token, None, None, call, now)
+    }
+
+    /// Verifies the full-form `token` (received in `h`, or bare; for the compact form,
+    /// rebuilt from `rebuilt`): through the verdict cache when the call has a Call-ID.
+    fn verify_str(
+        &self,
+        token: &str,
+        h: Option<&IdentityHeader>,
+        rebuilt: Option<&Passport>,
+        call: &Call<'_>,
+        now: i64,
+    ) -> Result<Verdict, Error> {
+        let cache = match (&self.verdicts, call.call_id) {
+            (Some(cache), Some(call_id)) => {
+                Some((cache, digest(token.as_bytes()), digest(call_id.as_bytes())))
+            }
+            _ => None,
+        };
+        if let Some((cache, key, call_key)) = &cache {
+            // Same token seen before: the cheap checks again, then the cached verdict (same
+            // call) or the replay rule (another call). No parse, no signature.
+            let (cached, same) = match cache.find(key, call_key, now) {
+                Found::Nothing => (None, false),
+                Found::Same(v) => (Some(v), true),
+                Found::Other(v) => (Some(v), false),
+            };
+            if let Some(v) = cached {
+                if let Some(h) = h {
+                    check_params(h, &v.header)?;
+                }
+                self.cheap_checks(&v.header, &v.claims, call, now)?;
+                if let Some(c) = &v.credential {
+                    c.check_time(now)?;
+                }
+                let replay = if same {
+                    ReplayStatus::Repeat
+                } else {
+                    cache.replay(&v, "this process")?
+                };
+                let mut verdict = Verdict::clone(&v);
+                verdict.replay = replay;
+                return Ok(verdict);
+            }
+        }
+        let mut verdict = match rebuilt {
+            Some(p) => {
+                let raw = RawToken::split(token)?;
+                self.finish(p.clone(), &raw, call, now)?
+            }
+            None => {
+                let (p, raw) = Passport::parse(token)?;
+                if let Some(h) = h {
+                    check_params(h, &p.header)?;
+                }
+                self.finish(p, &raw, call, now)?
+            }
+        };
+        if let Some((cache, key, call_key)) = &cache {
+            let expires = verdict.claims.iat.saturating_add(self.config.max_age);
+            verdict.replay = cache.record(key, call_key, &verdict, expires, now)?;
+        }
+        Ok(verdict)
     }
 
     /// Verifies a compact-form Identity value (`..signature;info=<…>;…`, or a bare
@@ -420,8 +554,7 @@ impl Verifier {
         require_info(&h)?;
         check_params(&h, &passport.header)?;
         let token = passport.rebuild(&h.token)?;
-        let raw = RawToken::split(&token)?;
-        self.finish(passport.clone(), &raw, call, now)
+        self.verify_str(&token, None, Some(passport), call, now)
     }
 
     fn finish(
@@ -431,13 +564,42 @@ impl Verifier {
         call: &Call<'_>,
         now: i64,
     ) -> Result<Verdict, Error> {
-        if !self.config.allow_http_x5u && strip_scheme(&p.header.x5u, "https").is_none() {
+        self.cheap_checks(&p.header, &p.claims, call, now)?;
+        let resolved = self.resolve(&p.header.x5u, now)?;
+        if let Resolved::Chain(c) = &resolved {
+            // Two integer comparisons: a pinned (or long-cached) chain expires too.
+            c.check_time(now)?;
+        }
+        Passport::verify_signature(raw, resolved.key())?;
+        let (authority, credential) = match resolved {
+            Resolved::Static(_) => (Authority::KeyInHand, None),
+            Resolved::Chain(c) => (self.check_credential(&c, &p.claims)?, Some(c)),
+        };
+        Ok(Verdict {
+            header: p.header,
+            claims: p.claims,
+            authority,
+            credential,
+            replay: ReplayStatus::Unchecked,
+        })
+    }
+
+    /// The checks that need neither a key nor a certificate: the `x5u` scheme, the `iat`
+    /// window at `now`, `orig` and `dest` against the call.
+    fn cheap_checks(
+        &self,
+        header: &Header,
+        claims: &Claims,
+        call: &Call<'_>,
+        now: i64,
+    ) -> Result<(), Error> {
+        if !self.config.allow_http_x5u && strip_scheme(&header.x5u, "https").is_none() {
             return Err(Error::BadInfo(format!(
                 "x5u {:?} is not an https URL",
-                p.header.x5u
+                header.x5u
             )));
         }
-        let iat = p.claims.iat;
+        let iat = claims.iat;
         // i128: no overflow whatever the caller's clock and the token's iat are.
         let age = i128::from(now) - i128::from(iat);
         let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
@@ -455,24 +617,8 @@ impl Verifier {
                 max_skew: self.config.max_future,
             });
         }
-        check_orig(&p.claims.orig, call.orig)?;
-        check_dest(&p.claims.dest, call.dest)?;
-        let resolved = self.resolve(&p.header.x5u, now)?;
-        if let Resolved::Chain(c) = &resolved {
-            // Two integer comparisons: a pinned (or long-cached) chain expires too.
-            c.check_time(now)?;
-        }
-        Passport::verify_signature(raw, resolved.key())?;
-        let (authority, credential) = match resolved {
-            Resolved::Static(_) => (Authority::KeyInHand, None),
-            Resolved::Chain(c) => (self.check_credential(&c, &p.claims)?, Some(c)),
-        };
-        Ok(Verdict {
-            header: p.header,
-            claims: p.claims,
-            authority,
-            credential,
-        })
+        check_orig(&claims.orig, call.orig)?;
+        check_dest(&claims.dest, call.dest)
     }
 
     /// What the certificate says about the token: profile (strict mode), number authority

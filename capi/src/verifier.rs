@@ -405,7 +405,11 @@ pub unsafe extern "C" fn cliauth_verifier_verify(
         let args = unsafe { (str_arg(identity), opt_str_arg(orig), opt_str_arg(dest)) };
         let verdict = match args {
             (Ok(identity), Ok(orig), Ok(dest)) => {
-                let call = Call { orig, dest };
+                let call = Call {
+                    orig,
+                    dest,
+                    call_id: None,
+                };
                 cliauth_verdict::new(verifier.verify(identity, &call, now))
             }
             _ => cliauth_verdict::invalid_utf8(),
@@ -462,7 +466,11 @@ pub unsafe extern "C" fn cliauth_verifier_verify_compact(
         };
         let verdict = match args {
             (Ok(identity), Ok(claims), Ok(orig), Ok(dest)) => {
-                let call = Call { orig, dest };
+                let call = Call {
+                    orig,
+                    dest,
+                    call_id: None,
+                };
                 cliauth_verdict::new(verify_compact(verifier, identity, ppt, claims, &call, now))
             }
             _ => cliauth_verdict::invalid_utf8(),

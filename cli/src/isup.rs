@@ -257,6 +257,7 @@ pub(crate) fn run(cmd: IsupCmd, out: &mut Out) -> Result<ExitCode, UsageError> {
             let call = Call {
                 orig: calling.as_deref(),
                 dest: called.as_deref(),
+                call_id: None,
             };
             match CompactToken::decode(&bytes).and_then(|t| t.rebuild(&call)) {
                 Ok(sip) => {

@@ -690,6 +690,7 @@ pub(crate) fn verify_all(
     let call = Call {
         orig: d.orig,
         dest: d.dest,
+        call_id: None,
     };
     let mut results = Vec::with_capacity(values.len());
     for h in &values {

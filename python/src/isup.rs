@@ -60,6 +60,7 @@ fn isup_encode<'py>(
     let call = Call {
         orig: orig.as_deref(),
         dest: dest.as_deref(),
+        call_id: None,
     };
     let c = py
         .detach(|| CompactToken::from_identity(identity.trim(), &call, &opts))
@@ -89,6 +90,7 @@ impl PyCompactToken {
         let call = Call {
             orig: orig.as_deref(),
             dest: dest.as_deref(),
+            call_id: None,
         };
         self.inner
             .rebuild(&call)
@@ -191,6 +193,7 @@ fn isup_iam_take(
     let call = Call {
         orig: calling.as_deref(),
         dest: called.as_deref(),
+        call_id: None,
     };
     CompactToken::decode(&bytes)
         .and_then(|t| t.rebuild(&call))

@@ -63,6 +63,7 @@ fn call<'a>(orig: &'a Option<String>, dest: &'a Option<String>) -> Call<'a> {
     Call {
         orig: orig.as_deref(),
         dest: dest.as_deref(),
+        call_id: None,
     }
 }
 

@@ -327,6 +327,7 @@ impl Gateway {
         let call = Call {
             orig: calling.as_deref(),
             dest: called.as_deref(),
+            call_id: None,
         };
         let c = CompactToken::from_identity(identity, &call, &self.config.convert)?;
         iam.replace_token(c.token.as_bytes(), &self.config.message)?;
@@ -498,6 +499,7 @@ impl Gateway {
         let call = Call {
             orig: calling.as_deref(),
             dest: called.as_deref(),
+            call_id: None,
         };
         let sip = match CompactToken::decode(bytes).and_then(|t| t.rebuild(&call)) {
             Ok(s) => s,
@@ -531,6 +533,7 @@ impl Gateway {
         let call = Call {
             orig: calling.as_deref().or(raw_calling.as_deref()),
             dest: called.as_deref().or(raw_called.as_deref()),
+            call_id: None,
         };
         match verifier.verify_identity(identity, &call, now) {
             Ok(v) => Ok(Outcome::Passed(Box::new(v))),

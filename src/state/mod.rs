@@ -10,13 +10,22 @@
 //! ([`Verifier::with_fetch`](crate::Verifier::with_fetch)): without one, a miss is still
 //! [`Error::CertificateNeeded`](crate::Error::CertificateNeeded) for the host to handle.
 //!
+//! The verdict cache ([`VerdictCache`]) remembers verified tokens per call for the
+//! freshness window: repeats for the same call skip the signature, the same token for
+//! another call is a replay; its [`ReplayLedger`] shares that across processes.
+//!
 //! The types are the seams for later backends (a shared store on Redis): the verifier
 //! talks to the store through [`CertStore::lookup`] and [`CertStore::insert`] only.
 
 mod acquire;
 mod negative;
+pub mod verdicts;
 
 pub use crate::cert::CertStore;
 pub use crate::cert::store::{DEFAULT_STALE_GRACE, Lookup};
 pub use acquire::{AcquirePolicy, AcquireStats, Acquired, Acquirer, Clock, DEFAULT_MIN_TTL};
 pub use negative::{Backoff, NegativeCache, host_of};
+pub use verdicts::{
+    DEFAULT_VERDICT_CAPACITY, Digest, LedgerError, MemoryLedger, OnReplay, ReplayLedger, Sighting,
+    VerdictCache, VerdictStats,
+};

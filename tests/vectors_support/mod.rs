@@ -367,6 +367,7 @@ pub fn run(root: &Path, file_now: i64, case: &Case) -> Result<Outcome, String> {
     let call = Call {
         orig: case.call.orig.as_deref(),
         dest: case.call.dest.as_deref(),
+        call_id: None,
     };
     let now = case.now.unwrap_or(file_now);
     let single = |r| Outcome {

@@ -177,6 +177,7 @@ pub(super) fn compact_opt(
     let call = Call {
         orig: orig.as_deref(),
         dest: dest.as_deref(),
+        call_id: None,
     };
     let inner = CompactToken::from_parsed(token, parsed, &call, opts, nesting).ok()?;
     (inner.bytes.len() <= 1024).then(|| OctetString::from(inner.bytes))

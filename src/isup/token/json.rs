@@ -270,6 +270,7 @@ pub(super) fn claims_bytes(
         let call = Call {
             orig: orig_tn,
             dest: dest_tn,
+            call_id: None,
         };
         opt = inner.rebuild_in(&call, x5u)?.token;
         members.push(("opt", Frag::Str(&opt)));

@@ -182,6 +182,7 @@ fn numbers_that_differ_are_carried() {
     let iam = Call {
         orig: None,
         dest: Some("12155551213"),
+        call_id: None,
     };
     let t = CompactToken::from_identity(signed.token(), &iam, &ConvertOptions::default())
         .unwrap()
