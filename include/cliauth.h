@@ -287,6 +287,12 @@ typedef int (*cliauth_fetch_callback)(void *userdata,
 #define CLIAUTH_CERTIFICATE_PENDING 23
 
 /**
+ * The token already verified for another call (another Call-ID) within its freshness
+ * window: a replay caught by the verifier's verdict cache (`replay`, 438).
+ */
+#define CLIAUTH_REPLAY 24
+
+/**
  * The chain does not lead to a configured trust anchor (`cert_untrusted`, 437).
  */
 #define CLIAUTH_CERT_UNTRUSTED 30

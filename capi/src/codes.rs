@@ -57,6 +57,9 @@ pub const CLIAUTH_CLAIM_CONSTRAINT: cliauth_result = 22;
 /// The `x5u` chain was not fetched within the verifier's fetch budget; the fetch goes on
 /// in the background for the next call (`certificate_pending`, 436).
 pub const CLIAUTH_CERTIFICATE_PENDING: cliauth_result = 23;
+/// The token already verified for another call (another Call-ID) within its freshness
+/// window: a replay caught by the verifier's verdict cache (`replay`, 438).
+pub const CLIAUTH_REPLAY: cliauth_result = 24;
 /// The chain does not lead to a configured trust anchor (`cert_untrusted`, 437).
 pub const CLIAUTH_CERT_UNTRUSTED: cliauth_result = 30;
 /// A certificate in the chain has expired (`cert_expired`, 437).

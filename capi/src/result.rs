@@ -62,6 +62,7 @@ fn table() -> &'static [Info] {
         info(CLIAUTH_TN_NOT_AUTHORIZED, c"tn_not_authorized", c"the certificate does not authorise orig", 438),
         info(CLIAUTH_CLAIM_CONSTRAINT, c"claim_constraint", c"a claim violates the certificate's claim constraints", 438),
         info(CLIAUTH_CERTIFICATE_PENDING, c"certificate_pending", c"certificate still being fetched: not there within the fetch budget", 436),
+        info(CLIAUTH_REPLAY, c"replay", c"token already used by another call (replay)", 438),
         info(CLIAUTH_CERT_UNTRUSTED, c"cert_untrusted", c"certificate chain not trusted", 437),
         info(CLIAUTH_CERT_EXPIRED, c"cert_expired", c"certificate expired", 437),
         info(CLIAUTH_CERT_NOT_YET_VALID, c"cert_not_yet_valid", c"certificate not yet valid", 437),
@@ -214,6 +215,10 @@ mod tests {
             Error::Tn(Tn::parse("x").unwrap_err()),
             Error::Key("x".into()),
             Error::CertificateNeeded { url: "x".into() },
+            Error::Replay {
+                iat: 1,
+                detected: "x".into(),
+            },
             Error::CertificatePending {
                 url: "x".into(),
                 budget_ms: 1,
