@@ -14,11 +14,14 @@
 //! freshness window: repeats for the same call skip the signature, the same token for
 //! another call is a replay; its [`ReplayLedger`] shares that across processes.
 //!
-//! The types are the seams for later backends (a shared store on Redis): the verifier
-//! talks to the store through [`CertStore::lookup`] and [`CertStore::insert`] only.
+//! Shared across processes and machines (feature `redis`): [`redis::RedisState`] gives the
+//! verdict cache a shared [`ReplayLedger`] and the acquirer a shared fetch (each `x5u`
+//! fetched once for all nodes; every node still validates what it loads).
 
 mod acquire;
 mod negative;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod verdicts;
 
 pub use crate::cert::CertStore;
