@@ -7,8 +7,9 @@
 //! verdict cache); the command-line tests (cli/tests/state.rs) run real processes.
 #![cfg(feature = "redis")]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+#[path = "support/redis_server.rs"]
+mod redis_server;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,67 +21,11 @@ use cliauth::state::redis::{RedisOptions, RedisState};
 use cliauth::state::{AcquirePolicy, VerdictCache};
 use cliauth::{Attest, Call, ReplayStatus, Signer, SigningKey, Verifier, VerifierConfig};
 
+use redis_server::RedisServer;
+
 const URL: &str = "https://cert.example.net/sp.pem";
 const ORIG: &str = "12155551212";
 const DEST: &str = "12155550100";
-
-/// A redis-server on a free loopback port, killed on drop.
-struct RedisServer {
-    child: Option<Child>,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (scripts/install-test-deps.sh)");
-        let server = RedisServer {
-            child: Some(child),
-            port,
-        };
-        let until = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// Serves one chain, counting fetches, each taking `delay`.
 #[derive(Debug)]

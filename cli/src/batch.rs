@@ -61,6 +61,7 @@ struct Request {
     iat: Option<i64>,
     attest: Option<String>,
     origid: Option<String>,
+    call_id: Option<String>,
 }
 
 /// Refuses a JSON request object with a member not in `known` (batch requests of
@@ -106,6 +107,7 @@ fn parse_request(obj: &Map<String, Value>) -> Result<Request, String> {
         iat: time("iat")?,
         attest: string("attest")?,
         origid: string("origid")?,
+        call_id: string("call_id")?,
     })
 }
 
@@ -167,6 +169,7 @@ pub(crate) fn run(a: &VerifyArgs, src: &Path, out: &mut Out) -> Result<ExitCode,
         }
         out.flush()?;
     }
+    crate::State::report(&setup);
     Ok(ExitCode::from(status))
 }
 
@@ -181,6 +184,7 @@ fn verify_one(
         iat: r.iat,
         attest: r.attest.as_deref(),
         origid: r.origid.as_deref(),
+        call_id: r.call_id.as_deref(),
         batch: true,
     };
     d.check().map_err(|e| e.msg)?;

@@ -217,13 +217,18 @@ pub(crate) struct VerifyArgs {
     /// Compact form only: the origid to rebuild the PASSporT with.
     #[arg(long)]
     origid: Option<String>,
+    /// The call's SIP Call-ID: the same token again with the same Call-ID is a
+    /// retransmission (accepted); with another Call-ID inside its freshness window it is a
+    /// replay (exit 1, kind `replay`). Shared across processes with --state redis://….
+    #[arg(long, value_name = "ID")]
+    call_id: Option<String>,
     /// Print one JSON object per Identity value, one per line.
     #[arg(long)]
     json: bool,
     /// Verify many calls in one process: read one JSON request per line from FILE (or
     /// standard input: no FILE or `-`), write one JSON verdict per line. See the README.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
-          conflicts_with_all = ["identity", "identity_file", "orig", "dest", "iat", "attest", "origid"])]
+          conflicts_with_all = ["identity", "identity_file", "orig", "dest", "iat", "attest", "origid", "call_id"])]
     batch: Option<PathBuf>,
 }
 
@@ -251,6 +256,19 @@ pub(crate) struct KeyArgs {
     /// With --fetch: allow http:// and loopback x5u URLs (for tests).
     #[arg(long, requires = "fetch")]
     allow_http_loopback: bool,
+    /// With --fetch: the longest a verification waits for a chain being fetched, in
+    /// milliseconds (default: the fetch deadline, 5000). A chain not there in time is
+    /// 436 `certificate_pending`.
+    #[arg(long, requires = "fetch", value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    fetch_budget: Option<u64>,
+    /// Where verification state lives: `memory` (this process only, the default) or
+    /// `redis://HOST:PORT` (shared with every process using the same Redis: tokens seen
+    /// for a Call-ID, so a replay to another process is caught, and with --fetch the
+    /// fetched chains, so each x5u is fetched once). Redis down: verification goes on
+    /// with this process's state and a warning on stderr.
+    #[arg(long, value_name = "URL", default_value = "memory")]
+    state: String,
     /// Reject certificates with ATIS-1000080 profile faults (else they are reported).
     #[arg(long)]
     strict_profile: bool,
@@ -553,7 +571,67 @@ pub(crate) enum Setup {
     ChainInvalid(cliauth::Error),
 }
 
+/// The verifier the key options describe, with its verdict cache (used for calls with a
+/// Call-ID) in memory or on the Redis of `--state`.
 pub(crate) fn verifier(a: &KeyArgs, now: i64) -> Result<Setup, UsageError> {
+    let state = State::open(&a.state)?;
+    Ok(match key_verifier(a, now, &state)? {
+        Setup::Ready(v) => Setup::Ready(v.with_verdict_cache(state.verdict_cache())),
+        other => other,
+    })
+}
+
+/// Where `--state` keeps verification state.
+pub(crate) enum State {
+    Memory,
+    #[cfg(feature = "redis")]
+    Redis(std::sync::Arc<cliauth::state::redis::RedisState>),
+}
+
+impl State {
+    fn open(url: &str) -> Result<State, UsageError> {
+        if url == "memory" {
+            return Ok(State::Memory);
+        }
+        #[cfg(feature = "redis")]
+        if url.starts_with("redis://") || url.starts_with("redis+unix://") {
+            let options = cliauth::state::redis::RedisOptions {
+                // A one-shot command can afford a slower Redis than a call path.
+                timeout: std::time::Duration::from_millis(500),
+                ..Default::default()
+            };
+            return cliauth::state::redis::RedisState::open(url, options)
+                .map(State::Redis)
+                .map_err(|e| UsageError(format!("--state: {e}")));
+        }
+        Err(UsageError(format!(
+            "--state {url:?}: expected memory or redis://HOST:PORT"
+        )))
+    }
+
+    fn verdict_cache(&self) -> std::sync::Arc<cliauth::state::VerdictCache> {
+        let cache = cliauth::state::VerdictCache::new(100_000);
+        std::sync::Arc::new(match self {
+            State::Memory => cache,
+            #[cfg(feature = "redis")]
+            State::Redis(r) => cache.with_ledger(r.ledger()),
+        })
+    }
+
+    /// Says on stderr when the shared state could not be used.
+    pub(crate) fn report(setup: &Setup) {
+        if let Setup::Ready(v) = setup
+            && let Some(c) = v.verdict_cache()
+            && c.stats().ledger_errors > 0
+        {
+            warn(
+                "warning: the --state Redis could not be reached: replays were checked against this process only",
+            );
+        }
+    }
+}
+
+fn key_verifier(a: &KeyArgs, now: i64, state: &State) -> Result<Setup, UsageError> {
     let config = VerifierConfig {
         max_age: a.max_age,
         max_future: a.max_future,
@@ -608,34 +686,53 @@ pub(crate) fn verifier(a: &KeyArgs, now: i64) -> Result<Setup, UsageError> {
             Err(e) => Setup::ChainInvalid(e),
         });
     }
-    fetch_verifier(trust, config, a.allow_http_loopback).map(Setup::Ready)
+    fetch_verifier(trust, config, a, state).map(Setup::Ready)
 }
 
 #[cfg(feature = "fetch")]
 fn fetch_verifier(
     trust: TrustStore,
     config: VerifierConfig,
-    allow_http_loopback: bool,
+    a: &KeyArgs,
+    state: &State,
 ) -> Result<Verifier, UsageError> {
+    use std::sync::Arc;
     let fetcher = cliauth::fetch::Fetcher::new(cliauth::fetch::FetchConfig {
-        allow_http_loopback,
+        allow_http_loopback: a.allow_http_loopback,
         ..cliauth::fetch::FetchConfig::default()
     });
-    // A one-shot command has nothing else to do: it waits for its fetch (up to the
-    // fetch deadline) instead of the library's call-path budget.
+    let timeout = fetcher.config().timeout;
+    // A one-shot command has nothing else to do: by default it waits for its fetch (up to
+    // the fetch deadline) instead of the library's call-path budget.
     let config = VerifierConfig {
-        fetch_budget: fetcher.config().timeout,
+        fetch_budget: a
+            .fetch_budget
+            .map_or(timeout, std::time::Duration::from_millis),
         ..config
     };
+    let fetch: Arc<dyn cliauth::fetch::Fetch> = match state {
+        State::Memory => Arc::new(fetcher),
+        #[cfg(feature = "redis")]
+        State::Redis(r) => r.shared_fetch(Arc::new(fetcher)),
+    };
+    let policy = cliauth::state::AcquirePolicy {
+        fetch_timeout: timeout,
+        ..Default::default()
+    };
     Ok(
-        Verifier::with_store(std::sync::Arc::new(cliauth::cert::CertStore::new(trust)))
+        Verifier::with_store(Arc::new(cliauth::cert::CertStore::new(trust)))
             .with_config(config)
-            .with_fetcher(fetcher),
+            .with_fetch_policy(fetch, policy),
     )
 }
 
 #[cfg(not(feature = "fetch"))]
-fn fetch_verifier(_: TrustStore, _: VerifierConfig, _: bool) -> Result<Verifier, UsageError> {
+fn fetch_verifier(
+    _: TrustStore,
+    _: VerifierConfig,
+    _: &KeyArgs,
+    _: &State,
+) -> Result<Verifier, UsageError> {
     Err(UsageError(
         "this cliauth was built without the fetch feature".into(),
     ))
@@ -649,6 +746,8 @@ pub(crate) struct CallData<'a> {
     pub(crate) iat: Option<i64>,
     pub(crate) attest: Option<&'a str>,
     pub(crate) origid: Option<&'a str>,
+    /// The SIP Call-ID (verdict cache and replay detection).
+    pub(crate) call_id: Option<&'a str>,
     /// Name the data as batch request members (`orig`) rather than options (`--orig`).
     pub(crate) batch: bool,
 }
@@ -690,7 +789,7 @@ pub(crate) fn verify_all(
     let call = Call {
         orig: d.orig,
         dest: d.dest,
-        call_id: None,
+        call_id: d.call_id,
     };
     let mut results = Vec::with_capacity(values.len());
     for h in &values {
@@ -711,12 +810,14 @@ fn verify(a: VerifyArgs, out: &mut Out) -> Result<ExitCode, UsageError> {
         iat: a.iat,
         attest: a.attest.as_deref(),
         origid: a.origid.as_deref(),
+        call_id: a.call_id.as_deref(),
         batch: false,
     };
     d.check()?;
     let setup = verifier(&a.keys, now)?;
     let identity = read_identity(&a)?;
     let results = verify_all(&setup, &identity, &d, now)?;
+    State::report(&setup);
     for r in &results {
         if a.json {
             out.line(result_json(r))?;
@@ -830,6 +931,7 @@ pub(crate) fn result_json(r: &Result<Verdict, cliauth::Error>) -> Value {
                 "spc": v.spc(),
                 "cert_faults": v.cert_faults(),
                 "verstat": v.verstat().as_str(),
+                "replay": v.replay_status().as_str(),
             })
         }
         Err(e) => json!({

@@ -711,6 +711,7 @@ impl Verify<'_> {
             iat: None,
             attest: None,
             origid: None,
+            call_id: None,
             batch: true,
         };
         let call_id = req.first("call-id").map(str::to_owned);

@@ -177,3 +177,120 @@ fn verify_reports_a_failed_fetch_as_436() {
     );
     assert_eq!(server.requests.load(Ordering::SeqCst), 1);
 }
+
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
+
+/// Runs `cliauth verify --fetch --allow-http-loopback --json` on `identity` with `extra`
+/// arguments; returns the exit code, the JSON printed and standard error.
+fn verify_with(identity: &str, root: &std::path::Path, extra: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(CLIAUTH)
+        .args(["verify", "--fetch", "--allow-http-loopback", "--json"])
+        .arg("--trust-anchor")
+        .arg(root)
+        .args(["--identity", identity])
+        .args(["--orig", ORIG, "--dest", DEST])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+/// A token signed now (the Redis keys expire in real time) for `x5u`, and the root file.
+fn fresh_token(pki: &TestPki, x5u: &str, dir: &TempDir) -> (String, PathBuf) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let identity = Signer::new(
+        SigningKey::from_pem_or_der(pki.ee_key_pem.as_bytes()).unwrap(),
+        x5u,
+    )
+    .unwrap()
+    .sign_shaken(ORIG, &[DEST], Attest::A, None, now)
+    .unwrap()
+    .identity();
+    let root = dir.0.join("root.pem");
+    std::fs::write(&root, &pki.root_pem).unwrap();
+    (identity, root)
+}
+
+#[test]
+fn processes_sharing_redis_fetch_once_and_catch_a_replay() {
+    let redis = redis_server::RedisServer::start();
+    let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
+    let server = Server::start(
+        "200 OK",
+        "application/pem-certificate-chain",
+        pki.chain_pem.as_bytes(),
+    );
+    let dir = TempDir::new("redis");
+    let (identity, root) = fresh_token(&pki, &server.url(), &dir);
+    let state = redis.url();
+    let run =
+        |call_id: &str| verify_with(&identity, &root, &["--state", &state, "--call-id", call_id]);
+    // Two processes, the same call (a retransmission through another node): both pass.
+    let (code, json, _) = run("call-1@example.net");
+    assert_eq!(
+        (code, &json["replay"]),
+        (0, &Value::from("first")),
+        "{json}"
+    );
+    let (code, json, _) = run("call-1@example.net");
+    assert_eq!(code, 0, "{json}");
+    // One fetch for both processes: the second read the chain from Redis.
+    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+    // A third process, another Call-ID: a replay.
+    let (code, json, _) = run("call-2@example.net");
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["kind"], "replay", "{json}");
+    assert_eq!(json["sip_code"], 438, "{json}");
+    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+
+    // Without shared state, each process fetches for itself and sees no replay.
+    let (code, _, _) = verify_with(&identity, &root, &["--call-id", "call-3"]);
+    let (code2, json, _) = verify_with(&identity, &root, &["--call-id", "call-4"]);
+    assert_eq!((code, code2), (0, 0), "{json}");
+    assert_eq!(server.requests.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn redis_down_does_not_fail_the_call() {
+    let mut redis = redis_server::RedisServer::start();
+    let state = redis.url();
+    redis.kill();
+    let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
+    let server = Server::start(
+        "200 OK",
+        "application/pem-certificate-chain",
+        pki.chain_pem.as_bytes(),
+    );
+    let dir = TempDir::new("redis-down");
+    let (identity, root) = fresh_token(&pki, &server.url(), &dir);
+    let (code, json, stderr) =
+        verify_with(&identity, &root, &["--state", &state, "--call-id", "c"]);
+    assert_eq!(code, 0, "{json} {stderr}");
+    assert_eq!(json["replay"], "local_only", "{json}");
+    assert!(stderr.contains("could not be reached"), "{stderr}");
+    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn state_and_budget_options_are_checked() {
+    let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
+    let dir = TempDir::new("opts");
+    let (identity, root) = fresh_token(&pki, "http://127.0.0.1:9/x.pem", &dir);
+    for extra in [
+        &["--state", "postgres://db"][..],
+        &["--fetch-budget", "0"][..],
+        &["--fetch-budget", "-5"][..],
+    ] {
+        let (code, json, _) = verify_with(&identity, &root, extra);
+        assert_eq!(code, 2, "{extra:?}: {json}");
+        assert!(json["error"].is_string(), "{json}");
+    }
+}
