@@ -189,26 +189,41 @@ pub fn content_length(head: &[u8]) -> usize {
     len
 }
 
-/// Whether `b` starts like a SIP message (a request line or a status line), or could
-/// still become one when more bytes arrive (an incomplete first line of a method token).
+/// The longest first line (request line or status line) of a SIP message this module
+/// recognises in a stream; a longer one makes [`looks_like_sip`] false.
+pub const MAX_FIRST_LINE: usize = 8 * 1024;
+
+/// Whether `b` starts like a SIP message (a request line `METHOD … SIP/2.0` or a status
+/// line `SIP/2.0 …`), or could still become one when more bytes arrive (no line end yet).
+///
+/// Consistent across segment boundaries: when a complete first line is accepted, so is
+/// every prefix of it, so a stream gives the same answer whichever way it is cut.
 pub fn looks_like_sip(b: &[u8]) -> bool {
-    let line_end = b.iter().position(|&c| c == b'\n').unwrap_or(b.len());
-    let line = b[..line_end].strip_suffix(b"\r").unwrap_or(&b[..line_end]);
-    if line.starts_with(b"SIP/2.0 ") {
+    // Only the first MAX_FIRST_LINE + 2 bytes are looked at (`\r\n` included).
+    let b = &b[..b.len().min(MAX_FIRST_LINE + 2)];
+    let line_end = b.iter().position(|&c| c == b'\n');
+    let line = &b[..line_end.unwrap_or(b.len())];
+    if line.len() > MAX_FIRST_LINE + 1 {
+        return false;
+    }
+    const STATUS: &[u8] = b"SIP/2.0 ";
+    if line.starts_with(STATUS) || (line_end.is_none() && STATUS.starts_with(line)) {
         return true;
     }
-    if line_end == b.len() {
-        // No full line yet: a method token so far (or nothing) may still be SIP.
-        return line.len() < 256
-            && line.iter().all(|c| c.is_ascii_graphic() || *c == b' ')
-            && line.first().is_none_or(u8::is_ascii_uppercase);
-    }
-    line.ends_with(b" SIP/2.0")
-        && line.first().is_some_and(u8::is_ascii_uppercase)
+    // The method: a token of letters and digits starting with a capital letter.
+    let method_ok = line.first().is_none_or(u8::is_ascii_uppercase)
         && line
             .iter()
             .take_while(|c| **c != b' ')
-            .all(u8::is_ascii_alphanumeric)
+            .all(u8::is_ascii_alphanumeric);
+    match line_end {
+        // No full line yet.
+        None => method_ok,
+        Some(_) => {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            !line.is_empty() && method_ok && line.ends_with(b" SIP/2.0")
+        }
+    }
 }
 
 /// Parses a SIP message (its header; the body is not looked at): `Ok(None)` for a
