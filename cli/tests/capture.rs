@@ -165,7 +165,14 @@ fn truncated_captures_stop_at_the_cut_with_what_came_before() {
         assert_eq!(full.end.as_ref().unwrap(), &End::Complete, "{kind}");
         assert_eq!(call_ids(&full), ["call-0", "call-1", "call-2"], "{kind}");
         // Where the file header and each frame's record end in the file.
-        let mut ends = vec![if kind == "pcap" { pcap(&[]) } else { pcapng(&[]) }.len()];
+        let mut ends = vec![
+            if kind == "pcap" {
+                pcap(&[])
+            } else {
+                pcapng(&[])
+            }
+            .len(),
+        ];
         for n in 1..=3 {
             let f = read(&if kind == "pcap" {
                 pcap(&frames[..n])
@@ -360,7 +367,10 @@ fn a_request_line_split_after_256_bytes_is_still_sip() {
     assert_eq!(call_ids(&r), ["long"]);
     // A partial status line is SIP too, and a first line over the limit is not.
     assert!(sip::looks_like_sip(b"SIP/"));
-    let huge = format!("INVITE sip:{}@b SIP/2.0\r\n", "1".repeat(sip::MAX_FIRST_LINE));
+    let huge = format!(
+        "INVITE sip:{}@b SIP/2.0\r\n",
+        "1".repeat(sip::MAX_FIRST_LINE)
+    );
     assert!(!sip::looks_like_sip(huge.as_bytes()));
 }
 
@@ -377,9 +387,13 @@ fn numbers_follow_the_rfc_8224_rules() {
     assert_eq!(r.orig(OrigFrom::From).unwrap().text, "12155550003");
     assert_eq!(r.dest(DestFrom::To).unwrap().text, "13035550003");
     assert_eq!(r.dest(DestFrom::Ruri).unwrap().text, "13035550003");
-    let alice = sip::parse(&invite(3, "P-Asserted-Identity: <sip:alice@a.example>\r\n", ""))
-        .unwrap()
-        .unwrap();
+    let alice = sip::parse(&invite(
+        3,
+        "P-Asserted-Identity: <sip:alice@a.example>\r\n",
+        "",
+    ))
+    .unwrap()
+    .unwrap();
     let n = alice.orig(OrigFrom::Pai).unwrap();
     assert_eq!((n.text.as_str(), n.is_tn), ("alice", false));
 }
@@ -453,7 +467,11 @@ fn regenerate_fuzz_seeds() {
         ("pai_body", 0x13, pai.as_slice()),
         ("plain_retrans", 0x25, msg.as_slice()),
         ("wrap_swap", 0xa4, msg.as_slice()),
-        ("response", 0x31, b"SIP/2.0 200 OK\r\nCall-ID: x\r\nl: 2\r\n\r\nab".as_slice()),
+        (
+            "response",
+            0x31,
+            b"SIP/2.0 200 OK\r\nCall-ID: x\r\nl: 2\r\n\r\nab".as_slice(),
+        ),
         (
             "two_lf",
             0x02,

@@ -161,8 +161,7 @@ fn sipp_sends_every_injected_identity_and_each_verifies() {
     let lines: String = input
         .iter()
         .map(|(orig, dest, attest)| {
-            json!({"orig": orig, "dest": dest, "attest": attest, "iat": 1700000000})
-                .to_string()
+            json!({"orig": orig, "dest": dest, "attest": attest, "iat": 1700000000}).to_string()
                 + "\n"
         })
         .collect();
