@@ -78,7 +78,10 @@ fn check_parse(data: &[u8]) {
     assert!(!r.request_uri().is_empty() && !r.request_uri().contains(' '));
     for (name, value) in r.headers() {
         assert_eq!(name, &name.to_ascii_lowercase());
-        assert!(!["i", "f", "t", "l", "y"].contains(&name.as_str()), "{name}");
+        assert!(
+            !["i", "f", "t", "l", "y"].contains(&name.as_str()),
+            "{name}"
+        );
         assert_eq!(value, value.trim(), "{name}");
         assert!(!value.contains('\n'));
     }
@@ -121,7 +124,10 @@ fuzz_target!(|input: &[u8]| {
     let cut = 1 + usize::from(how & 0x0f) * 7;
     let mode = (how >> 4) & 7;
 
-    let whole = vec![tcp_frame(isn, true, &[]), tcp_frame(isn.wrapping_add(1), false, data)];
+    let whole = vec![
+        tcp_frame(isn, true, &[]),
+        tcp_frame(isn.wrapping_add(1), false, data),
+    ];
     let (want, reset) = run(&whole);
 
     let mut segs: Vec<(u32, &[u8])> = Vec::new();
