@@ -52,6 +52,7 @@ dict_for() {
         key_parse) echo dict/key.dict ;;
         tnauthlist_der | claim_constraints_der | cert_chain | crl_parse) echo dict/cert.dict ;;
         isup_number | isup_iam) echo dict/isup.dict ;;
+        pcap_capture | sip_message) echo dict/sip.dict ;;
         *) echo "" ;;
     esac
 }
