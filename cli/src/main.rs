@@ -248,8 +248,14 @@ pub(crate) struct KeyArgs {
     /// Fetch the chain from the token's x5u (https) and validate it with --trust-anchor.
     #[arg(long, requires = "trust_anchor")]
     fetch: bool,
-    /// With --fetch: allow http:// and loopback x5u URLs (for tests).
-    #[arg(long, requires = "fetch")]
+    /// Before validating the chain (from --cert or --fetch), fetch the CRLs named by its
+    /// CRL distribution points (https, the x5u fetch rules and deadline) and check it
+    /// against them. A CRL that cannot be fetched or does not check is reported on stderr
+    /// and the --crl files (if any) are used.
+    #[arg(long, requires = "trust_anchor")]
+    crl_fetch: bool,
+    /// With --fetch or --crl-fetch: allow http:// and loopback URLs (for tests).
+    #[arg(long)]
     allow_http_loopback: bool,
     /// Reject certificates with ATIS-1000080 profile faults (else they are reported).
     #[arg(long)]
@@ -591,6 +597,11 @@ pub(crate) fn verifier(a: &KeyArgs, now: i64) -> Result<Setup, UsageError> {
             "--trust-anchor needs --cert CHAIN or --fetch (where the chain comes from)".into(),
         ));
     }
+    if a.allow_http_loopback && !a.fetch && !a.crl_fetch {
+        return Err(UsageError(
+            "--allow-http-loopback needs --fetch or --crl-fetch".into(),
+        ));
+    }
     let mut trust = TrustStore::new();
     for p in &a.trust_anchor {
         trust
@@ -603,39 +614,130 @@ pub(crate) fn verifier(a: &KeyArgs, now: i64) -> Result<Setup, UsageError> {
             .map_err(|e| UsageError::input(format!("{}: {e}", p.display())))?;
     }
     if let Some(p) = &a.cert {
-        return Ok(match Credential::validate(&trust, &read_file(p)?, now) {
+        let chain = read_file(p)?;
+        let trust = if a.crl_fetch {
+            crl_fetch(trust, &chain, now, a.allow_http_loopback)?
+        } else {
+            trust
+        };
+        return Ok(match Credential::validate(&trust, &chain, now) {
             Ok(cred) => Setup::Ready(Verifier::with_credential(cred).with_config(config)),
             Err(e) => Setup::ChainInvalid(e),
         });
     }
-    fetch_verifier(trust, config, a.allow_http_loopback).map(Setup::Ready)
+    fetch_verifier(trust, config, a, now).map(Setup::Ready)
+}
+
+/// `--crl-fetch` with `--cert`: the trust with the CRLs of `chain`'s distribution points.
+#[cfg(feature = "fetch")]
+fn crl_fetch(
+    trust: TrustStore,
+    chain: &[u8],
+    now: i64,
+    allow_http_loopback: bool,
+) -> Result<TrustStore, UsageError> {
+    let store = std::sync::Arc::new(cliauth::cert::CertStore::new(trust));
+    let fetcher = cli_fetcher(allow_http_loopback);
+    let refresher = cliauth::cert::CrlRefresher::new(std::sync::Arc::clone(&store), fetcher);
+    report_crl_fetch(refresher.refresh_for_chain(chain, now));
+    Ok((*store.trust()).clone())
+}
+
+#[cfg(not(feature = "fetch"))]
+fn crl_fetch(_: TrustStore, _: &[u8], _: i64, _: bool) -> Result<TrustStore, UsageError> {
+    Err(UsageError(
+        "this cliauth was built without the fetch feature".into(),
+    ))
+}
+
+#[cfg(feature = "fetch")]
+fn cli_fetcher(allow_http_loopback: bool) -> std::sync::Arc<cliauth::fetch::Fetcher> {
+    std::sync::Arc::new(cliauth::fetch::Fetcher::new(cliauth::fetch::FetchConfig {
+        allow_http_loopback,
+        ..cliauth::fetch::FetchConfig::default()
+    }))
+}
+
+/// Warns on stderr about the distribution points that failed (the chain is then checked
+/// against the CRLs at hand; a chain that does not validate reports its own error).
+#[cfg(feature = "fetch")]
+fn report_crl_fetch(r: Result<cliauth::cert::CrlRefreshReport, cliauth::Error>) {
+    if let Ok(report) = r {
+        for (url, e) in &report.failed {
+            warn(format!("--crl-fetch: {url}: {e}"));
+        }
+    }
+}
+
+/// `--fetch --crl-fetch`: a fetcher that, once it has the x5u chain, fetches the CRLs of
+/// its distribution points into the store's trust before the store validates the chain.
+#[cfg(feature = "fetch")]
+#[derive(Debug)]
+struct CrlFirst {
+    inner: std::sync::Arc<cliauth::fetch::Fetcher>,
+    refresher: cliauth::cert::CrlRefresher,
+    now: i64,
+}
+
+#[cfg(feature = "fetch")]
+impl cliauth::fetch::Fetch for CrlFirst {
+    fn fetch(
+        &self,
+        url: &str,
+        timeout: std::time::Duration,
+    ) -> Result<cliauth::fetch::Fetched, cliauth::fetch::FetchError> {
+        let got = cliauth::fetch::Fetch::fetch(&*self.inner, url, timeout)?;
+        report_crl_fetch(self.refresher.refresh_for_chain(&got.body, self.now));
+        Ok(got)
+    }
+    fn check_url(&self, url: &str) -> Result<(), cliauth::fetch::FetchError> {
+        cliauth::fetch::Fetch::check_url(&*self.inner, url)
+    }
 }
 
 #[cfg(feature = "fetch")]
 fn fetch_verifier(
     trust: TrustStore,
     config: VerifierConfig,
-    allow_http_loopback: bool,
+    a: &KeyArgs,
+    now: i64,
 ) -> Result<Verifier, UsageError> {
-    let fetcher = cliauth::fetch::Fetcher::new(cliauth::fetch::FetchConfig {
-        allow_http_loopback,
-        ..cliauth::fetch::FetchConfig::default()
-    });
+    let crl_fetch = a.crl_fetch;
+    let fetcher = cli_fetcher(a.allow_http_loopback);
+    let policy = cliauth::state::AcquirePolicy {
+        fetch_timeout: fetcher.config().timeout,
+        ..cliauth::state::AcquirePolicy::default()
+    };
     // A one-shot command has nothing else to do: it waits for its fetch (up to the
-    // fetch deadline) instead of the library's call-path budget.
+    // fetch deadline, CRLs included) instead of the library's call-path budget.
     let config = VerifierConfig {
-        fetch_budget: fetcher.config().timeout,
+        fetch_budget: fetcher.config().timeout * if crl_fetch { 4 } else { 1 },
         ..config
     };
-    Ok(
-        Verifier::with_store(std::sync::Arc::new(cliauth::cert::CertStore::new(trust)))
-            .with_config(config)
-            .with_fetcher(fetcher),
-    )
+    let store = std::sync::Arc::new(cliauth::cert::CertStore::new(trust));
+    let verifier = Verifier::with_store(std::sync::Arc::clone(&store)).with_config(config);
+    Ok(if crl_fetch {
+        let refresher = cliauth::cert::CrlRefresher::new(store, fetcher.clone());
+        verifier.with_fetch_policy(
+            std::sync::Arc::new(CrlFirst {
+                inner: fetcher,
+                refresher,
+                now,
+            }),
+            policy,
+        )
+    } else {
+        verifier.with_fetch_policy(fetcher, policy)
+    })
 }
 
 #[cfg(not(feature = "fetch"))]
-fn fetch_verifier(_: TrustStore, _: VerifierConfig, _: bool) -> Result<Verifier, UsageError> {
+fn fetch_verifier(
+    _: TrustStore,
+    _: VerifierConfig,
+    _: &KeyArgs,
+    _: i64,
+) -> Result<Verifier, UsageError> {
     Err(UsageError(
         "this cliauth was built without the fetch feature".into(),
     ))
