@@ -70,8 +70,12 @@ fn call() -> Call<'static> {
 fn replacing_the_trust_revalidates_cached_chains_and_drops_the_refused() {
     let (a, b) = (pki("upkeep A"), pki("upkeep B"));
     let store = CertStore::new(trust(&[&a, &b], &[]));
-    store.insert("https://a/", a.chain_pem.as_bytes(), NOW, None).unwrap();
-    store.insert("https://b/", b.chain_pem.as_bytes(), NOW, None).unwrap();
+    store
+        .insert("https://a/", a.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
+    store
+        .insert("https://b/", b.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
     assert_eq!(store.trust_generation(), 0);
 
     // B's root removed: B's chain goes, A's stays.
@@ -80,19 +84,27 @@ fn replacing_the_trust_revalidates_cached_chains_and_drops_the_refused() {
     assert_eq!(swap.generation, 1);
     assert_eq!(swap.dropped.len(), 1, "{swap:?}");
     assert_eq!(swap.dropped[0].0, "https://b/");
-    assert!(matches!(reason(&swap.dropped[0].1), CertReason::UnknownIssuer));
+    assert!(matches!(
+        reason(&swap.dropped[0].1),
+        CertReason::UnknownIssuer
+    ));
     assert!(store.get("https://a/", NOW).is_some());
     assert!(store.get("https://b/", NOW).is_none());
     assert_eq!(store.trust().anchor_count(), 1);
     // And B no longer validates on insert.
-    let e = store.insert("https://b/", b.chain_pem.as_bytes(), NOW, None).unwrap_err();
+    let e = store
+        .insert("https://b/", b.chain_pem.as_bytes(), NOW, None)
+        .unwrap_err();
     assert_eq!(e.sip_code(), 437);
 
     // A CRL revoking A's end entity: A's cached chain goes too.
     let revoking = a.ee_crl(true, NOW - 60, NOW + 7 * DAY).unwrap();
     let swap = store.replace_trust(trust(&[&a], &[&revoking]), NOW);
     assert_eq!(swap.kept, 0);
-    assert!(matches!(reason(&swap.dropped[0].1), CertReason::Revoked { .. }));
+    assert!(matches!(
+        reason(&swap.dropped[0].1),
+        CertReason::Revoked { .. }
+    ));
     assert!(store.is_empty());
     assert_eq!(store.trust_generation(), 2);
 }
@@ -101,7 +113,9 @@ fn replacing_the_trust_revalidates_cached_chains_and_drops_the_refused() {
 fn update_trust_changes_a_copy_and_a_failed_change_changes_nothing() {
     let a = pki("upkeep update");
     let store = CertStore::new(trust(&[&a], &[]));
-    store.insert(X5U, a.chain_pem.as_bytes(), NOW, None).unwrap();
+    store
+        .insert(X5U, a.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
     let e = store
         .update_trust(NOW, |t| t.add_crls(b"not a CRL").map(drop))
         .unwrap_err();
@@ -129,7 +143,9 @@ fn verification_never_sees_a_torn_state_while_the_trust_is_swapped() {
     let ok_crl = a.ee_crl(false, NOW - 60, NOW + 7 * DAY).unwrap();
     let revoking = a.ee_crl(true, NOW - 30, NOW + 7 * DAY).unwrap();
     let store = Arc::new(CertStore::new(trust(&[&a], &[&ok_crl])));
-    store.insert(X5U, a.chain_pem.as_bytes(), NOW, None).unwrap();
+    store
+        .insert(X5U, a.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
     let verifier = Arc::new(Verifier::with_store(Arc::clone(&store)));
     let id = identity(&a, X5U);
     let stop = Arc::new(AtomicBool::new(false));
@@ -171,7 +187,9 @@ fn verification_never_sees_a_torn_state_while_the_trust_is_swapped() {
             "round {round}: a revoked chain is cached after the swap ({swap:?})"
         );
         store.replace_trust(trust(&[&a], &[&ok_crl]), NOW);
-        store.insert(X5U, a.chain_pem.as_bytes(), NOW, None).unwrap();
+        store
+            .insert(X5U, a.chain_pem.as_bytes(), NOW, None)
+            .unwrap();
         std::thread::sleep(Duration::from_millis(2));
     }
     stop.store(true, Ordering::SeqCst);
@@ -193,7 +211,9 @@ fn an_expired_crl_fails_closed_by_default() {
     let t = trust(&[&a], &[&expired]);
     assert_eq!(t.crl_expiry(), CrlExpiry::FailClosed);
     let store = CertStore::new(t);
-    let e = store.insert(X5U, a.chain_pem.as_bytes(), NOW, None).unwrap_err();
+    let e = store
+        .insert(X5U, a.chain_pem.as_bytes(), NOW, None)
+        .unwrap_err();
     assert_eq!(e.sip_code(), 437);
     match reason(&e) {
         CertReason::CrlExpired {
@@ -201,7 +221,12 @@ fn an_expired_crl_fails_closed_by_default() {
             next_update,
             now,
         } => {
-            assert!(issuer.as_deref().unwrap().contains("upkeep expired intermediate"));
+            assert!(
+                issuer
+                    .as_deref()
+                    .unwrap()
+                    .contains("upkeep expired intermediate")
+            );
             assert_eq!((*next_update, *now), (NOW - DAY, NOW));
         }
         other => panic!("{other:?}"),
@@ -216,8 +241,14 @@ fn an_expired_crl_is_a_reported_fault_when_lenient() {
     let mut t = trust(&[&a], &[&expired]);
     t.set_crl_expiry(CrlExpiry::Lenient);
     let store = Arc::new(CertStore::new(t));
-    let cred = store.insert(X5U, a.chain_pem.as_bytes(), NOW, None).unwrap();
-    assert!(cred.fault_ids().contains(&"crl_expired"), "{:?}", cred.fault_ids());
+    let cred = store
+        .insert(X5U, a.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
+    assert!(
+        cred.fault_ids().contains(&"crl_expired"),
+        "{:?}",
+        cred.fault_ids()
+    );
     assert!(matches!(cred.crl_faults(), [CertReason::CrlExpired { .. }]));
     let verdict = Verifier::with_store(Arc::clone(&store))
         .verify_identity(&identity(&a, X5U), &call(), NOW)
@@ -279,7 +310,9 @@ struct Rig {
 fn rig(name: &str) -> Rig {
     let pki = pki(name);
     let store = Arc::new(CertStore::new(trust(&[&pki], &[])));
-    store.insert(X5U, pki.chain_pem.as_bytes(), NOW, None).unwrap();
+    store
+        .insert(X5U, pki.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
     let crls = Arc::new(Crls::default());
     let refresher = CrlRefresher::new(Arc::clone(&store), crls.clone()).with_policy(CrlPolicy {
         max_age: 30 * DAY,
@@ -296,8 +329,14 @@ fn rig(name: &str) -> Rig {
 #[test]
 fn the_refresher_fetches_the_distribution_points_in_use_and_drops_revoked_chains() {
     let r = rig("upkeep refresh");
-    r.crls.serve(EE_CRL, r.pki.ee_crl(false, NOW - 60, NOW + 7 * DAY).unwrap());
-    r.crls.serve(INT_CRL, r.pki.root_crl(false, NOW - 60, NOW + 7 * DAY).unwrap());
+    r.crls.serve(
+        EE_CRL,
+        r.pki.ee_crl(false, NOW - 60, NOW + 7 * DAY).unwrap(),
+    );
+    r.crls.serve(
+        INT_CRL,
+        r.pki.root_crl(false, NOW - 60, NOW + 7 * DAY).unwrap(),
+    );
     let report = r.refresher.refresh_due(NOW);
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     let mut installed = report.installed.clone();
@@ -316,15 +355,24 @@ fn the_refresher_fetches_the_distribution_points_in_use_and_drops_revoked_chains
     // Due again: the new CRL revokes the end entity; the cached chain is dropped and the
     // CRL of the same issuer is replaced, not added.
     let later = NOW + 7 * DAY - 3000;
-    r.crls.serve(EE_CRL, r.pki.ee_crl(true, later - 60, later + 7 * DAY).unwrap());
+    r.crls.serve(
+        EE_CRL,
+        r.pki.ee_crl(true, later - 60, later + 7 * DAY).unwrap(),
+    );
     let report = r.refresher.refresh_due(later);
     assert_eq!(r.crls.fetches(EE_CRL), 2);
     let swap = report.swap.unwrap();
     assert_eq!(swap.dropped.len(), 1);
-    assert!(matches!(reason(&swap.dropped[0].1), CertReason::Revoked { .. }));
+    assert!(matches!(
+        reason(&swap.dropped[0].1),
+        CertReason::Revoked { .. }
+    ));
     assert!(r.store.get(X5U, later).is_none());
     assert_eq!(r.store.trust().crls().len(), 2);
-    let e = r.store.insert(X5U, r.pki.chain_pem.as_bytes(), later, None).unwrap_err();
+    let e = r
+        .store
+        .insert(X5U, r.pki.chain_pem.as_bytes(), later, None)
+        .unwrap_err();
     assert_eq!(e.kind(), "cert_revoked");
 }
 
@@ -344,7 +392,11 @@ fn refused(r: &Rig, body: Vec<u8>) -> Error {
     r.refresher.refresh_due(NOW + 299);
     assert_eq!(r.crls.fetches(EE_CRL), n, "retried before retry_after");
     r.refresher.refresh_due(NOW + 300);
-    assert_eq!(r.crls.fetches(EE_CRL), n + 1, "not retried after retry_after");
+    assert_eq!(
+        r.crls.fetches(EE_CRL),
+        n + 1,
+        "not retried after retry_after"
+    );
     report
         .failed
         .into_iter()
@@ -358,15 +410,29 @@ fn a_crl_signed_by_another_key_is_refused() {
     let r = rig("upkeep badsig");
     // Same names, other keys: the issuer matches, the signature does not.
     let twin = pki("upkeep badsig");
-    let e = refused(&r, twin.ee_crl(false, NOW - 60, NOW + DAY).unwrap().into_bytes());
-    assert!(matches!(reason(&e), CertReason::CrlBadSignature { .. }), "{e:?}");
+    let e = refused(
+        &r,
+        twin.ee_crl(false, NOW - 60, NOW + DAY)
+            .unwrap()
+            .into_bytes(),
+    );
+    assert!(
+        matches!(reason(&e), CertReason::CrlBadSignature { .. }),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn a_crl_from_another_issuer_is_refused() {
     let r = rig("upkeep wrongissuer");
     let other = pki("upkeep elsewhere");
-    let e = refused(&r, other.ee_crl(false, NOW - 60, NOW + DAY).unwrap().into_bytes());
+    let e = refused(
+        &r,
+        other
+            .ee_crl(false, NOW - 60, NOW + DAY)
+            .unwrap()
+            .into_bytes(),
+    );
     match reason(&e) {
         CertReason::CrlWrongIssuer { expected, found } => {
             assert!(expected.contains("upkeep wrongissuer intermediate"));
@@ -382,14 +448,21 @@ fn garbage_is_refused() {
     let e = refused(&r, b"\x30\x03\x02\x01\x00 not a CRL".to_vec());
     assert_eq!(e.kind(), "cert_malformed");
     let r = rig("upkeep garbage pem");
-    let e = refused(&r, b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n".to_vec());
+    let e = refused(
+        &r,
+        b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n".to_vec(),
+    );
     assert_eq!(e.kind(), "cert_malformed");
 }
 
 #[test]
 fn an_oversize_crl_is_refused() {
     let r = rig("upkeep oversize");
-    let mut body = r.pki.ee_crl(false, NOW - 60, NOW + DAY).unwrap().into_bytes();
+    let mut body = r
+        .pki
+        .ee_crl(false, NOW - 60, NOW + DAY)
+        .unwrap()
+        .into_bytes();
     body.resize(cliauth::limits::MAX_CRL_BYTES + 1, b'\n');
     let e = refused(&r, body);
     assert!(matches!(e, Error::Limit { .. }), "{e:?}");
@@ -398,26 +471,48 @@ fn an_oversize_crl_is_refused() {
 #[test]
 fn an_expired_or_future_crl_is_refused() {
     let r = rig("upkeep stale");
-    let e = refused(&r, r.pki.ee_crl(false, NOW - 8 * DAY, NOW - 1).unwrap().into_bytes());
+    let e = refused(
+        &r,
+        r.pki
+            .ee_crl(false, NOW - 8 * DAY, NOW - 1)
+            .unwrap()
+            .into_bytes(),
+    );
     assert!(matches!(reason(&e), CertReason::CrlExpired { .. }), "{e:?}");
     let r = rig("upkeep future");
-    let e = refused(&r, r.pki.ee_crl(false, NOW + 600, NOW + DAY).unwrap().into_bytes());
-    assert!(matches!(reason(&e), CertReason::CrlNotYetValid { .. }), "{e:?}");
+    let e = refused(
+        &r,
+        r.pki
+            .ee_crl(false, NOW + 600, NOW + DAY)
+            .unwrap()
+            .into_bytes(),
+    );
+    assert!(
+        matches!(reason(&e), CertReason::CrlNotYetValid { .. }),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn an_older_crl_does_not_replace_a_newer_one() {
     let r = rig("upkeep rollback");
-    r.crls.serve(EE_CRL, r.pki.ee_crl(true, NOW - 60, NOW + 7 * DAY).unwrap());
+    r.crls
+        .serve(EE_CRL, r.pki.ee_crl(true, NOW - 60, NOW + 7 * DAY).unwrap());
     r.refresher.refresh_due(NOW);
     assert_eq!(r.store.trust().crls().len(), 1);
     // An older CRL (not revoking) must not resurrect the revoked certificate.
-    r.crls.serve(EE_CRL, r.pki.ee_crl(false, NOW - 3600, NOW + 7 * DAY).unwrap());
+    r.crls.serve(
+        EE_CRL,
+        r.pki.ee_crl(false, NOW - 3600, NOW + 7 * DAY).unwrap(),
+    );
     let later = NOW + 7 * DAY;
     let report = r.refresher.refresh_due(later - 3600);
     let (_, e) = report.failed.iter().find(|(u, _)| u == EE_CRL).unwrap();
     assert!(matches!(reason(e), CertReason::CrlOlder { .. }), "{e:?}");
-    let e = r.store.insert(X5U, r.pki.chain_pem.as_bytes(), NOW + 60, None).unwrap_err();
+    let e = r
+        .store
+        .insert(X5U, r.pki.chain_pem.as_bytes(), NOW + 60, None)
+        .unwrap_err();
     assert_eq!(e.kind(), "cert_revoked");
 }
 
@@ -426,14 +521,22 @@ fn refresh_for_chain_repairs_an_expired_crl_under_fail_closed() {
     let a = pki("upkeep repair");
     let expired = a.ee_crl(false, NOW - 8 * DAY, NOW - DAY).unwrap();
     let store = Arc::new(CertStore::new(trust(&[&a], &[&expired])));
-    assert!(store.insert(X5U, a.chain_pem.as_bytes(), NOW, None).is_err());
+    assert!(
+        store
+            .insert(X5U, a.chain_pem.as_bytes(), NOW, None)
+            .is_err()
+    );
     let crls = Arc::new(Crls::default());
     crls.serve(EE_CRL, a.ee_crl(false, NOW - 60, NOW + DAY).unwrap());
     crls.serve(INT_CRL, a.root_crl(false, NOW - 60, NOW + DAY).unwrap());
     let refresher = CrlRefresher::new(Arc::clone(&store), crls.clone());
-    let report = refresher.refresh_for_chain(a.chain_pem.as_bytes(), NOW).unwrap();
+    let report = refresher
+        .refresh_for_chain(a.chain_pem.as_bytes(), NOW)
+        .unwrap();
     assert_eq!(report.installed.len(), 2, "{:?}", report.failed);
-    store.insert(X5U, a.chain_pem.as_bytes(), NOW, None).unwrap();
+    store
+        .insert(X5U, a.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
 
     // A chain that does not lead to an anchor fetches nothing.
     let stranger = pki("upkeep stranger");
@@ -483,7 +586,9 @@ mod over_https {
         })
         .unwrap();
         let store = Arc::new(CertStore::new(trust(&[&a], &[])));
-        store.insert(X5U, a.chain_pem.as_bytes(), NOW, None).unwrap();
+        store
+            .insert(X5U, a.chain_pem.as_bytes(), NOW, None)
+            .unwrap();
         let refresher = CrlRefresher::new(Arc::clone(&store), fetcher(&server));
 
         // The x5u media type is not a CRL's.
@@ -494,12 +599,20 @@ mod over_https {
         );
         let report = refresher.refresh_due(NOW);
         let (_, e) = &report.failed[0];
-        assert!(e.to_string().contains("expected application/pkix-crl"), "{e}");
+        assert!(
+            e.to_string().contains("expected application/pkix-crl"),
+            "{e}"
+        );
         assert_eq!(e.sip_code(), 436);
 
         server.route("/int.crl", Reply::ok(PKIX_CRL, crl));
         let report = refresher.refresh_due(NOW + 300);
-        assert_eq!(report.installed, vec![server.url("/int.crl")], "{:?}", report.failed);
+        assert_eq!(
+            report.installed,
+            vec![server.url("/int.crl")],
+            "{:?}",
+            report.failed
+        );
         assert!(store.get(X5U, NOW + 300).is_none(), "revoked, dropped");
         assert_eq!(server.hits("/int.crl"), 2);
     }

@@ -454,7 +454,10 @@ fn threads_share_one_signer_and_verifier() {
 #[test]
 fn reload_replaces_the_trust_of_a_running_store() {
     let s = setup();
-    let r = all_runs(s, "1").into_iter().find(|r| r.example == "reload").unwrap();
+    let r = all_runs(s, "1")
+        .into_iter()
+        .find(|r| r.example == "reload")
+        .unwrap();
     let (code, out, err) = exec(s, &r);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(field(&out, "before", "result").unwrap(), "ok (0)", "{out}");
@@ -465,7 +468,10 @@ fn reload_replaces_the_trust_of_a_running_store() {
         "certificate_needed (19)"
     );
     assert_eq!(field(&out, "after", "insert").unwrap(), "cert_revoked");
-    assert_eq!(field(&out, "reload without the CRL", "dropped").unwrap(), "0");
+    assert_eq!(
+        field(&out, "reload without the CRL", "dropped").unwrap(),
+        "0"
+    );
     assert_eq!(field(&out, "again", "result").unwrap(), "ok (0)", "{out}");
 }
 

@@ -150,7 +150,11 @@ fn world(tag: &str) -> World {
         ..TestPkiOptions::default()
     })
     .unwrap();
-    server.route("/sp.pem", "application/pem-certificate-chain", pki.chain_pem.clone());
+    server.route(
+        "/sp.pem",
+        "application/pem-certificate-chain",
+        pki.chain_pem.clone(),
+    );
     World {
         server,
         pki,
@@ -234,14 +238,29 @@ fn a_good_crl_lets_the_chain_verify() {
 #[test]
 fn an_unusable_crl_is_reported_and_the_files_are_used() {
     let w = world("unusable");
-    w.server.route("/int.crl", "application/pkix-crl", b"not a CRL".to_vec());
+    w.server
+        .route("/int.crl", "application/pkix-crl", b"not a CRL".to_vec());
     let expired = w.dir.0.join("expired.crl");
-    std::fs::write(&expired, w.pki.ee_crl(false, NOW - 864_000, NOW - 86_400).unwrap()).unwrap();
-    let (code, json, stderr) = verify(&w, &["--cert", "CHAIN"], &["--crl", expired.to_str().unwrap()]);
+    std::fs::write(
+        &expired,
+        w.pki.ee_crl(false, NOW - 864_000, NOW - 86_400).unwrap(),
+    )
+    .unwrap();
+    let (code, json, stderr) = verify(
+        &w,
+        &["--cert", "CHAIN"],
+        &["--crl", expired.to_str().unwrap()],
+    );
     assert_eq!(code, 1, "{json}");
     assert_eq!(json["sip_code"], 437, "{json}");
-    assert!(json["error"].as_str().unwrap().contains("expired"), "{json}");
-    assert!(stderr.contains("--crl-fetch") && stderr.contains("/int.crl"), "{stderr}");
+    assert!(
+        json["error"].as_str().unwrap().contains("expired"),
+        "{json}"
+    );
+    assert!(
+        stderr.contains("--crl-fetch") && stderr.contains("/int.crl"),
+        "{stderr}"
+    );
     // Without --crl, the unusable CRL leaves no CRL: the chain verifies (with the warning).
     let (code, json, stderr) = verify(&w, &["--cert", "CHAIN"], &[]);
     assert_eq!(code, 0, "{json}");

@@ -28,9 +28,7 @@ pub use super::path::ValidPath;
 /// Parses CRL input (PEM `X509 CRL` blocks or one DER CRL), all or nothing: DER, webpki's
 /// form and the issuer and times of each.
 #[allow(clippy::type_complexity)]
-fn parse_crls(
-    input: &[u8],
-) -> Result<Vec<(Vec<u8>, CertRevocationList<'static>, CrlInfo)>, Error> {
+fn parse_crls(input: &[u8]) -> Result<Vec<(Vec<u8>, CertRevocationList<'static>, CrlInfo)>, Error> {
     if input.len() > MAX_CRL_BYTES {
         return Err(Error::Limit {
             what: LimitKind::Crl,

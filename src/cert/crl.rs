@@ -40,8 +40,8 @@ use x509_parser::certificate::X509Certificate;
 
 use super::chain::{CrlInfo, TrustStore};
 use super::fallback;
-use super::store::{CertStore, TrustSwap};
 use super::sticert::parse_chain;
+use super::store::{CertStore, TrustSwap};
 use super::{Credential, StiCert};
 use crate::error::{CertProblem, CertReason, Error, LimitKind};
 use crate::fetch::Fetch;

@@ -19,8 +19,8 @@ pub mod testpki;
 pub mod tnauthlist;
 
 pub use chain::{CrlExpiry, CrlInfo, TrustStore};
-pub use crl::{CrlPolicy, CrlRefreshReport, CrlRefresher};
 pub use constraints::{ClaimConstraints, ConstraintsKind, PermittedValues};
+pub use crl::{CrlPolicy, CrlRefreshReport, CrlRefresher};
 pub use error::CertError;
 pub use path::ValidPath;
 pub use sticert::{FaultKind, ProfileFault, StiCert, parse_chain};

@@ -366,7 +366,11 @@ impl CertStore {
     /// The credentials held now (fresh, stale or expired), for the CRL refresher to find
     /// the distribution points of the certificates in use.
     pub fn credentials(&self) -> Vec<Arc<Credential>> {
-        self.read().map.values().map(|x| Arc::clone(&x.cred)).collect()
+        self.read()
+            .map
+            .values()
+            .map(|x| Arc::clone(&x.cred))
+            .collect()
     }
 
     /// Whether the store holds no entries.

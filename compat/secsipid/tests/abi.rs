@@ -597,9 +597,17 @@ fn setting_a_trust_file_again_reloads_it() {
     })
     .unwrap();
     std::fs::write(&roots, &other.root_pem).unwrap();
-    assert_eq!(check_full(&v, 60, &chain), 0, "not reloaded until the option is set");
+    assert_eq!(
+        check_full(&v, 60, &chain),
+        0,
+        "not reloaded until the option is set"
+    );
     set("CertCAFile", &roots_c);
-    assert_eq!(check_full(&v, 60, &chain), -101, "the new CA file is in force");
+    assert_eq!(
+        check_full(&v, 60, &chain),
+        -101,
+        "the new CA file is in force"
+    );
     std::fs::write(&roots, &f.pki.root_pem).unwrap();
     set("CertCAFile", &roots_c);
     assert_eq!(check_full(&v, 60, &chain), 0);
