@@ -167,7 +167,7 @@ fn world(tag: &str) -> World {
 fn verify(w: &World, source: &[&str], extra: &[&str]) -> (i32, Value, String) {
     let identity = Signer::new(
         SigningKey::from_pem_or_der(w.pki.ee_key_pem.as_bytes()).unwrap(),
-        &w.server.url("/sp.pem"),
+        w.server.url("/sp.pem"),
     )
     .unwrap()
     .sign_shaken(ORIG, &[DEST], Attest::A, None, NOW)
