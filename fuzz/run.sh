@@ -50,7 +50,7 @@ dict_for() {
         passport_verify) echo dict/json.dict ;;
         passport_decode | token_split) echo dict/token.dict ;;
         key_parse) echo dict/key.dict ;;
-        tnauthlist_der | claim_constraints_der | cert_chain | crl_parse) echo dict/cert.dict ;;
+        tnauthlist_der | claim_constraints_der | cert_chain | crl_parse | crl_check) echo dict/cert.dict ;;
         isup_number | isup_iam) echo dict/isup.dict ;;
         pcap_capture | sip_message) echo dict/sip.dict ;;
         *) echo "" ;;

@@ -662,8 +662,8 @@ cliauth_result cliauth_trust_add_anchors_pem(cliauth_trust *trust,
  * `*count_out`, if `count_out` is not NULL, receives how many were added. On failure
  * nothing is added. Errors: `CLIAUTH_CERT_MALFORMED`, `CLIAUTH_LIMIT`.
  *
- * Stores and verifiers created earlier keep the CRLs they were created with: create a
- * new store after loading new CRLs.
+ * Stores and verifiers created earlier keep the CRLs they were created with: give the new
+ * trust to a running store with `cliauth_store_replace_trust`.
  *
  * # Safety
  *
@@ -673,6 +673,20 @@ cliauth_result cliauth_trust_add_crls_pem(cliauth_trust *trust,
                                           const uint8_t *pem,
                                           size_t len,
                                           size_t *count_out);
+
+/**
+ * Sets what a CRL past its nextUpdate does to the chains it covers: `lenient` 0 (the
+ * default) fails closed — such a chain is refused with `CLIAUTH_CERT_INVALID` (SIP 437,
+ * reason "crl_expired"), since an expired CRL says nothing about revocations made since;
+ * non-zero accepts it and reports `crl_expired` among the verdict's certificate faults.
+ * Applies to the stores created from this trust (or given it by
+ * `cliauth_store_replace_trust`) afterwards.
+ *
+ * # Safety
+ *
+ * `trust` must be a live trust not used by another thread during the call.
+ */
+cliauth_result cliauth_trust_set_crl_lenient(cliauth_trust *trust, int lenient);
 
 /**
  * Releases a trust. NULL is a no-op. Stores and verifiers created from it are not
@@ -718,6 +732,36 @@ cliauth_result cliauth_store_insert(const cliauth_store *store,
                                     size_t len,
                                     int64_t now,
                                     int64_t ttl);
+
+/**
+ * Replaces the trust anchors and CRLs of `store` with a copy of `trust` at run time,
+ * without stopping verification: for reloading a CA bundle or CRLs while verifiers keep
+ * working (call it from any thread, while others verify).
+ *
+ * Every cached chain is validated again against the new trust at `now` (one chain
+ * validation per entry, done outside the store's lock while lookups go on being served
+ * from the old state); the chains the new trust refuses — a removed anchor, a revoked
+ * certificate, an expired CRL under the fail-closed default — are removed, and fetched
+ * and validated again when a token names them. Then the new trust and the revalidated
+ * entries are installed at once: a verification sees the old trust and its chains or the
+ * new trust and its chains, never a mix. Concurrent replacements are serialised.
+ *
+ * `*kept_out` and `*dropped_out`, when not NULL, receive how many cached chains stayed
+ * and how many were removed. On failure (a NULL handle, or a trust that does not build)
+ * nothing changes. Verifiers created from the store (`cliauth_verifier_new_store`) use the
+ * new trust at once; a chain verifier (`cliauth_verifier_new_chain`) is pinned and does not
+ * change: create a new one.
+ *
+ * # Safety
+ *
+ * `store` and `trust` must be live handles (`trust` not modified by another thread during
+ * the call); `kept_out` and `dropped_out` NULL or valid for writing a `size_t`.
+ */
+cliauth_result cliauth_store_replace_trust(const cliauth_store *store,
+                                           const cliauth_trust *trust,
+                                           int64_t now,
+                                           size_t *kept_out,
+                                           size_t *dropped_out);
 
 /**
  * Releases the caller's reference to a store. NULL is a no-op. Verifiers created from

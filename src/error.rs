@@ -308,6 +308,33 @@ pub enum CertReason {
     TnAuthListMalformed(String),
     /// Test PKI generation failed (feature `testpki`).
     TestPki(String),
+    /// A CRL fetched from a certificate's distribution point is not issued by that
+    /// certificate's issuer (indirect CRLs are not supported).
+    CrlWrongIssuer {
+        /// The issuer expected: the certificate's issuer.
+        expected: String,
+        /// The CRL's issuer.
+        found: String,
+    },
+    /// A CRL's thisUpdate is after the verification time.
+    CrlNotYetValid {
+        /// The CRL issuer's subject.
+        issuer: Option<String>,
+        /// The CRL's thisUpdate.
+        this_update: i64,
+        /// The verification time.
+        now: i64,
+    },
+    /// A fetched CRL is older (earlier thisUpdate) than the CRL of the same issuer already
+    /// in use: it is not installed (a rollback would resurrect revoked certificates).
+    CrlOlder {
+        /// The CRL issuer's subject.
+        issuer: Option<String>,
+        /// The fetched CRL's thisUpdate.
+        this_update: i64,
+        /// The thisUpdate of the CRL in use.
+        in_use: i64,
+    },
 }
 
 impl CertReason {
@@ -340,6 +367,9 @@ impl CertReason {
             CertReason::NoTnAuthList => "no_tnauthlist",
             CertReason::TnAuthListMalformed(_) => "tnauthlist_malformed",
             CertReason::TestPki(_) => "test_pki",
+            CertReason::CrlWrongIssuer { .. } => "crl_wrong_issuer",
+            CertReason::CrlNotYetValid { .. } => "crl_not_yet_valid",
+            CertReason::CrlOlder { .. } => "crl_older",
         }
     }
 }
@@ -470,6 +500,32 @@ impl std::fmt::Display for CertReason {
             CertReason::NoTnAuthList => f.write_str("the certificate has no TNAuthList"),
             CertReason::TnAuthListMalformed(e) => write!(f, "malformed TNAuthList: {e}"),
             CertReason::TestPki(e) => write!(f, "test PKI: {e}"),
+            CertReason::CrlWrongIssuer { expected, found } => write!(
+                f,
+                "the CRL is issued by \"{found}\", not by the certificate's issuer \"{expected}\""
+            ),
+            CertReason::CrlNotYetValid {
+                issuer,
+                this_update,
+                now,
+            } => write!(
+                f,
+                "the CRL of {} is not valid before {} (verification time {})",
+                Which(issuer),
+                At(*this_update),
+                At(*now)
+            ),
+            CertReason::CrlOlder {
+                issuer,
+                this_update,
+                in_use,
+            } => write!(
+                f,
+                "the CRL of {} issued {} is older than the one in use (issued {})",
+                Which(issuer),
+                At(*this_update),
+                At(*in_use)
+            ),
         }
     }
 }

@@ -1,11 +1,12 @@
-//! Trust anchors and CRLs (`cliauth_trust`), and the certificate store
-//! (`cliauth_store`) that caches validated `x5u` chains.
+//! Trust anchors and CRLs (`cliauth_trust`), the certificate store (`cliauth_store`) that
+//! caches validated `x5u` chains, and replacing a store's trust at run time
+//! (`cliauth_store_replace_trust`).
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int};
 use std::sync::Arc;
 
 use cliauth_core::Error;
-use cliauth_core::cert::{CertStore, TrustStore};
+use cliauth_core::cert::{CertStore, CrlExpiry, TrustStore};
 
 use crate::ffi::{
     borrow, borrow_mut, bytes_arg, clear_handle, free_handle, guard, new_handle, str_arg, write_out,
@@ -23,6 +24,8 @@ pub struct cliauth_trust {
     anchors: Vec<Vec<u8>>,
     /// The accepted CRL inputs, in order.
     crls: Vec<Vec<u8>>,
+    /// Accept chains covered by an expired CRL (reported as a fault).
+    crl_lenient: bool,
 }
 
 impl cliauth_trust {
@@ -34,6 +37,9 @@ impl cliauth_trust {
         }
         for c in &self.crls {
             t.add_crls(c)?;
+        }
+        if self.crl_lenient {
+            t.set_crl_expiry(CrlExpiry::Lenient);
         }
         Ok(t)
     }
@@ -51,6 +57,7 @@ pub unsafe extern "C" fn cliauth_trust_new(trust_out: *mut *mut cliauth_trust) -
         let trust = cliauth_trust {
             anchors: Vec::new(),
             crls: Vec::new(),
+            crl_lenient: false,
         };
         // SAFETY: the caller guarantees `trust_out` is valid for writes (NULL is checked).
         unsafe { new_handle(trust_out, trust) }
@@ -95,8 +102,8 @@ pub unsafe extern "C" fn cliauth_trust_add_anchors_pem(
 /// `*count_out`, if `count_out` is not NULL, receives how many were added. On failure
 /// nothing is added. Errors: `CLIAUTH_CERT_MALFORMED`, `CLIAUTH_LIMIT`.
 ///
-/// Stores and verifiers created earlier keep the CRLs they were created with: create a
-/// new store after loading new CRLs.
+/// Stores and verifiers created earlier keep the CRLs they were created with: give the new
+/// trust to a running store with `cliauth_store_replace_trust`.
 ///
 /// # Safety
 ///
@@ -119,6 +126,29 @@ pub unsafe extern "C" fn cliauth_trust_add_crls_pem(
             // SAFETY: non-NULL and valid for writes (caller's guarantee).
             unsafe { write_out(count_out, n) }?;
         }
+        Ok(())
+    })
+}
+
+/// Sets what a CRL past its nextUpdate does to the chains it covers: `lenient` 0 (the
+/// default) fails closed — such a chain is refused with `CLIAUTH_CERT_INVALID` (SIP 437,
+/// reason "crl_expired"), since an expired CRL says nothing about revocations made since;
+/// non-zero accepts it and reports `crl_expired` among the verdict's certificate faults.
+/// Applies to the stores created from this trust (or given it by
+/// `cliauth_store_replace_trust`) afterwards.
+///
+/// # Safety
+///
+/// `trust` must be a live trust not used by another thread during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_trust_set_crl_lenient(
+    trust: *mut cliauth_trust,
+    lenient: c_int,
+) -> cliauth_result {
+    guard(|| {
+        // SAFETY: the caller guarantees `trust` is live and unshared during the call.
+        let trust = unsafe { borrow_mut(trust)? };
+        trust.crl_lenient = lenient != 0;
         Ok(())
     })
 }
@@ -210,6 +240,53 @@ pub unsafe extern "C" fn cliauth_store_insert(
             .insert(url, pem, now, ttl)
             .map(drop)
             .map_err(|e| from_error(&e))
+    })
+}
+
+/// Replaces the trust anchors and CRLs of `store` with a copy of `trust` at run time,
+/// without stopping verification: for reloading a CA bundle or CRLs while verifiers keep
+/// working (call it from any thread, while others verify).
+///
+/// Every cached chain is validated again against the new trust at `now` (one chain
+/// validation per entry, done outside the store's lock while lookups go on being served
+/// from the old state); the chains the new trust refuses — a removed anchor, a revoked
+/// certificate, an expired CRL under the fail-closed default — are removed, and fetched
+/// and validated again when a token names them. Then the new trust and the revalidated
+/// entries are installed at once: a verification sees the old trust and its chains or the
+/// new trust and its chains, never a mix. Concurrent replacements are serialised.
+///
+/// `*kept_out` and `*dropped_out`, when not NULL, receive how many cached chains stayed
+/// and how many were removed. On failure (a NULL handle, or a trust that does not build)
+/// nothing changes. Verifiers created from the store (`cliauth_verifier_new_store`) use the
+/// new trust at once; a chain verifier (`cliauth_verifier_new_chain`) is pinned and does not
+/// change: create a new one.
+///
+/// # Safety
+///
+/// `store` and `trust` must be live handles (`trust` not modified by another thread during
+/// the call); `kept_out` and `dropped_out` NULL or valid for writing a `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_store_replace_trust(
+    store: *const cliauth_store,
+    trust: *const cliauth_trust,
+    now: i64,
+    kept_out: *mut usize,
+    dropped_out: *mut usize,
+) -> cliauth_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the handles are live as documented.
+        let (store, trust) = unsafe { (borrow(store)?, borrow(trust)?) };
+        let built = trust.build().map_err(|e| from_error(&e))?;
+        let swap = store.inner.replace_trust(built, now);
+        if !kept_out.is_null() {
+            // SAFETY: non-NULL and valid for writes (caller's guarantee).
+            unsafe { write_out(kept_out, swap.kept) }?;
+        }
+        if !dropped_out.is_null() {
+            // SAFETY: as above.
+            unsafe { write_out(dropped_out, swap.dropped.len()) }?;
+        }
+        Ok(())
     })
 }
 

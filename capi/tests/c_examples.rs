@@ -26,7 +26,7 @@ const NOW: i64 = 1_700_000_000;
 const X5U: &str = "https://cert.example.net/sp.pem";
 const ORIG: &str = "12155551212";
 const DEST: &str = "12155551213";
-const EXAMPLES: [&str; 3] = ["sign", "verify", "threads"];
+const EXAMPLES: [&str; 4] = ["sign", "verify", "threads", "reload"];
 
 struct Setup {
     repo: PathBuf,
@@ -78,6 +78,11 @@ fn setup() -> &'static Setup {
         std::fs::write(work.join("root.pem"), &pki.root_pem).unwrap();
         std::fs::write(work.join("sp-chain.pem"), &pki.chain_pem).unwrap();
         std::fs::write(work.join("sp-key.pem"), &pki.ee_key_pem).unwrap();
+        std::fs::write(
+            work.join("crl-revoked.pem"),
+            pki.ee_crl(true, NOW - 60, NOW + 7 * 86_400).unwrap(),
+        )
+        .unwrap();
         let sp_identity = Signer::from_pem(pki.ee_key_pem.as_bytes(), X5U)
             .unwrap()
             .sign_shaken(ORIG, &[DEST], Attest::B, Some("rust-signed"), NOW)
@@ -232,6 +237,19 @@ fn all_runs(s: &Setup, threads_n: &str) -> Vec<Run> {
         run(
             "threads",
             &[&s.file("key.pem"), &s.file("pub.pem"), threads_n],
+            0,
+        ),
+        run(
+            "reload",
+            &[
+                &s.file("root.pem"),
+                &s.file("sp-chain.pem"),
+                &s.file("crl-revoked.pem"),
+                &s.sp_identity,
+                ORIG,
+                DEST,
+                &now,
+            ],
             0,
         ),
     ]
@@ -428,6 +446,33 @@ fn threads_share_one_signer_and_verifier() {
     let (code, out, err) = exec(s, &all_runs(s, "250")[5]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out.trim(), "threads: 4 x 250 verified, 0 failed");
+}
+
+/// `cliauth_store_replace_trust`: a reload adding a CRL that revokes the cached chain drops
+/// it (the verifier sharing the store misses, an insert is refused as revoked); a reload
+/// without it lets the chain in again — no new store, no new verifier.
+#[test]
+fn reload_replaces_the_trust_of_a_running_store() {
+    let s = setup();
+    let r = all_runs(s, "1")
+        .into_iter()
+        .find(|r| r.example == "reload")
+        .unwrap();
+    let (code, out, err) = exec(s, &r);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(field(&out, "before", "result").unwrap(), "ok (0)", "{out}");
+    assert_eq!(field(&out, "reload with the CRL", "kept").unwrap(), "0");
+    assert_eq!(field(&out, "reload with the CRL", "dropped").unwrap(), "1");
+    assert_eq!(
+        field(&out, "after", "result").unwrap(),
+        "certificate_needed (19)"
+    );
+    assert_eq!(field(&out, "after", "insert").unwrap(), "cert_revoked");
+    assert_eq!(
+        field(&out, "reload without the CRL", "dropped").unwrap(),
+        "0"
+    );
+    assert_eq!(field(&out, "again", "result").unwrap(), "ok (0)", "{out}");
 }
 
 #[test]

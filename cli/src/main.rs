@@ -253,8 +253,14 @@ pub(crate) struct KeyArgs {
     /// Fetch the chain from the token's x5u (https) and validate it with --trust-anchor.
     #[arg(long, requires = "trust_anchor")]
     fetch: bool,
-    /// With --fetch: allow http:// and loopback x5u URLs (for tests).
-    #[arg(long, requires = "fetch")]
+    /// Before validating the chain (from --cert or --fetch), fetch the CRLs named by its
+    /// CRL distribution points (https, the x5u fetch rules and deadline) and check it
+    /// against them. A CRL that cannot be fetched or does not check is reported on stderr
+    /// and the --crl files (if any) are used.
+    #[arg(long, requires = "trust_anchor")]
+    crl_fetch: bool,
+    /// With --fetch or --crl-fetch: allow http:// and loopback URLs (for tests).
+    #[arg(long)]
     allow_http_loopback: bool,
     /// With --fetch: the longest a verification waits for a chain being fetched, in
     /// milliseconds (default: the fetch deadline, 5000). A chain not there in time is
@@ -669,6 +675,11 @@ fn key_verifier(a: &KeyArgs, now: i64, state: &State) -> Result<Setup, UsageErro
             "--trust-anchor needs --cert CHAIN or --fetch (where the chain comes from)".into(),
         ));
     }
+    if a.allow_http_loopback && !a.fetch && !a.crl_fetch {
+        return Err(UsageError(
+            "--allow-http-loopback needs --fetch or --crl-fetch".into(),
+        ));
+    }
     let mut trust = TrustStore::new();
     for p in &a.trust_anchor {
         trust
@@ -681,12 +692,85 @@ fn key_verifier(a: &KeyArgs, now: i64, state: &State) -> Result<Setup, UsageErro
             .map_err(|e| UsageError::input(format!("{}: {e}", p.display())))?;
     }
     if let Some(p) = &a.cert {
-        return Ok(match Credential::validate(&trust, &read_file(p)?, now) {
+        let chain = read_file(p)?;
+        let trust = if a.crl_fetch {
+            crl_fetch(trust, &chain, now, a.allow_http_loopback)?
+        } else {
+            trust
+        };
+        return Ok(match Credential::validate(&trust, &chain, now) {
             Ok(cred) => Setup::Ready(Verifier::with_credential(cred).with_config(config)),
             Err(e) => Setup::ChainInvalid(e),
         });
     }
-    fetch_verifier(trust, config, a, state).map(Setup::Ready)
+    fetch_verifier(trust, config, a, now, state).map(Setup::Ready)
+}
+
+/// `--crl-fetch` with `--cert`: the trust with the CRLs of `chain`'s distribution points.
+#[cfg(feature = "fetch")]
+fn crl_fetch(
+    trust: TrustStore,
+    chain: &[u8],
+    now: i64,
+    allow_http_loopback: bool,
+) -> Result<TrustStore, UsageError> {
+    let store = std::sync::Arc::new(cliauth::cert::CertStore::new(trust));
+    let fetcher = cli_fetcher(allow_http_loopback);
+    let refresher = cliauth::cert::CrlRefresher::new(std::sync::Arc::clone(&store), fetcher);
+    report_crl_fetch(refresher.refresh_for_chain(chain, now));
+    Ok((*store.trust()).clone())
+}
+
+#[cfg(not(feature = "fetch"))]
+fn crl_fetch(_: TrustStore, _: &[u8], _: i64, _: bool) -> Result<TrustStore, UsageError> {
+    Err(UsageError(
+        "this cliauth was built without the fetch feature".into(),
+    ))
+}
+
+#[cfg(feature = "fetch")]
+fn cli_fetcher(allow_http_loopback: bool) -> std::sync::Arc<cliauth::fetch::Fetcher> {
+    std::sync::Arc::new(cliauth::fetch::Fetcher::new(cliauth::fetch::FetchConfig {
+        allow_http_loopback,
+        ..cliauth::fetch::FetchConfig::default()
+    }))
+}
+
+/// Warns on stderr about the distribution points that failed (the chain is then checked
+/// against the CRLs at hand; a chain that does not validate reports its own error).
+#[cfg(feature = "fetch")]
+fn report_crl_fetch(r: Result<cliauth::cert::CrlRefreshReport, cliauth::Error>) {
+    if let Ok(report) = r {
+        for (url, e) in &report.failed {
+            warn(format!("--crl-fetch: {url}: {e}"));
+        }
+    }
+}
+
+/// `--fetch --crl-fetch`: a fetcher that, once it has the x5u chain, fetches the CRLs of
+/// its distribution points into the store's trust before the store validates the chain.
+#[cfg(feature = "fetch")]
+#[derive(Debug)]
+struct CrlFirst {
+    inner: std::sync::Arc<dyn cliauth::fetch::Fetch>,
+    refresher: cliauth::cert::CrlRefresher,
+    now: i64,
+}
+
+#[cfg(feature = "fetch")]
+impl cliauth::fetch::Fetch for CrlFirst {
+    fn fetch(
+        &self,
+        url: &str,
+        timeout: std::time::Duration,
+    ) -> Result<cliauth::fetch::Fetched, cliauth::fetch::FetchError> {
+        let got = cliauth::fetch::Fetch::fetch(&*self.inner, url, timeout)?;
+        report_crl_fetch(self.refresher.refresh_for_chain(&got.body, self.now));
+        Ok(got)
+    }
+    fn check_url(&self, url: &str) -> Result<(), cliauth::fetch::FetchError> {
+        cliauth::fetch::Fetch::check_url(&*self.inner, url)
+    }
 }
 
 #[cfg(feature = "fetch")]
@@ -694,36 +778,47 @@ fn fetch_verifier(
     trust: TrustStore,
     config: VerifierConfig,
     a: &KeyArgs,
+    now: i64,
     state: &State,
 ) -> Result<Verifier, UsageError> {
     use std::sync::Arc;
-    let fetcher = cliauth::fetch::Fetcher::new(cliauth::fetch::FetchConfig {
-        allow_http_loopback: a.allow_http_loopback,
-        ..cliauth::fetch::FetchConfig::default()
-    });
+    let crl_fetch = a.crl_fetch;
+    let fetcher = cli_fetcher(a.allow_http_loopback);
     let timeout = fetcher.config().timeout;
-    // A one-shot command has nothing else to do: by default it waits for its fetch (up to
-    // the fetch deadline) instead of the library's call-path budget.
-    let config = VerifierConfig {
-        fetch_budget: a
-            .fetch_budget
-            .map_or(timeout, std::time::Duration::from_millis),
-        ..config
-    };
-    let fetch: Arc<dyn cliauth::fetch::Fetch> = match state {
-        State::Memory => Arc::new(fetcher),
-        #[cfg(feature = "redis")]
-        State::Redis(r) => r.shared_fetch(Arc::new(fetcher)),
-    };
     let policy = cliauth::state::AcquirePolicy {
         fetch_timeout: timeout,
-        ..Default::default()
+        ..cliauth::state::AcquirePolicy::default()
     };
-    Ok(
-        Verifier::with_store(Arc::new(cliauth::cert::CertStore::new(trust)))
-            .with_config(config)
-            .with_fetch_policy(fetch, policy),
-    )
+    // A one-shot command has nothing else to do: by default it waits for its fetch (up to
+    // the fetch deadline, CRLs included) instead of the library's call-path budget.
+    let config = VerifierConfig {
+        fetch_budget: a.fetch_budget.map_or(
+            timeout * if crl_fetch { 4 } else { 1 },
+            std::time::Duration::from_millis,
+        ),
+        ..config
+    };
+    // With --state redis://…, the chains are shared through Redis.
+    let fetch: Arc<dyn cliauth::fetch::Fetch> = match state {
+        State::Memory => fetcher.clone(),
+        #[cfg(feature = "redis")]
+        State::Redis(r) => r.shared_fetch(fetcher.clone()),
+    };
+    let store = Arc::new(cliauth::cert::CertStore::new(trust));
+    let verifier = Verifier::with_store(Arc::clone(&store)).with_config(config);
+    Ok(if crl_fetch {
+        let refresher = cliauth::cert::CrlRefresher::new(store, fetcher);
+        verifier.with_fetch_policy(
+            Arc::new(CrlFirst {
+                inner: fetch,
+                refresher,
+                now,
+            }),
+            policy,
+        )
+    } else {
+        verifier.with_fetch_policy(fetch, policy)
+    })
 }
 
 #[cfg(not(feature = "fetch"))]
@@ -731,6 +826,7 @@ fn fetch_verifier(
     _: TrustStore,
     _: VerifierConfig,
     _: &KeyArgs,
+    _: i64,
     _: &State,
 ) -> Result<Verifier, UsageError> {
     Err(UsageError(

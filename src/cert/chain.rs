@@ -17,11 +17,46 @@ use webpki::{
     UnknownStatusPolicy,
 };
 
+use std::sync::Arc;
+
 use crate::error::{CertProblem, CertReason, Error, LimitKind};
 use crate::key::VerifyingKey;
 use crate::limits::{MAX_CHAIN_CERTS, MAX_CRL_BYTES};
 
 pub use super::path::ValidPath;
+
+/// Parses CRL input (PEM `X509 CRL` blocks or one DER CRL), all or nothing: DER, webpki's
+/// form and the issuer and times of each.
+#[allow(clippy::type_complexity)]
+fn parse_crls(input: &[u8]) -> Result<Vec<(Vec<u8>, CertRevocationList<'static>, CrlInfo)>, Error> {
+    if input.len() > MAX_CRL_BYTES {
+        return Err(Error::Limit {
+            what: LimitKind::Crl,
+            limit: MAX_CRL_BYTES,
+        });
+    }
+    let ders: Vec<Vec<u8>> = if crate::pemtext::is_pem(input) {
+        crate::pemtext::blocks(input)
+            .map_err(|e| malformed("CRL PEM", e))?
+            .into_iter()
+            .filter(|(label, _)| label == "X509 CRL")
+            .map(|(_, der)| der)
+            .collect()
+    } else {
+        vec![input.to_vec()]
+    };
+    if ders.is_empty() {
+        return Err(Error::cert(CertProblem::Malformed, CertReason::NoCrl));
+    }
+    let mut out = Vec::with_capacity(ders.len());
+    for der in ders {
+        let crl = OwnedCertRevocationList::from_der(&der)
+            .map_err(|e| malformed("CRL", webpki_text(&e)))?;
+        let info = CrlInfo::of(&der)?;
+        out.push((der, CertRevocationList::Owned(crl), info));
+    }
+    Ok(out)
+}
 
 /// The signature algorithms accepted inside a certificate chain.
 static CHAIN_ALGS: &[&dyn SignatureVerificationAlgorithm] = &[
@@ -43,14 +78,76 @@ impl ExtendedKeyUsageValidator for AnyEku {
     }
 }
 
+/// What to do with a certificate covered by a CRL that is past its nextUpdate (an expired
+/// CRL: the CA has published, or should have published, a newer one that may list more
+/// revocations).
+///
+/// The default is [`CrlExpiry::FailClosed`]: an expired CRL says nothing about
+/// revocations made since, and a verifier that accepted anyway could be kept accepting a
+/// revoked certificate by anyone able to block its CRL refresh. Operators who prefer
+/// availability to that guarantee choose [`CrlExpiry::Lenient`] and watch the fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CrlExpiry {
+    /// Reject a chain with a certificate whose issuer's CRL is expired: [`Error::Cert`]
+    /// with [`CertReason::CrlExpired`] (SIP 437).
+    #[default]
+    FailClosed,
+    /// Accept it (the certificates the expired CRL lists stay revoked), and report the
+    /// expired CRL as a fault: [`ValidPath::crl_faults`], [`Credential::crl_faults`], and
+    /// `crl_expired` among [`Credential::fault_ids`].
+    ///
+    /// [`Credential::crl_faults`]: crate::cert::Credential::crl_faults
+    /// [`Credential::fault_ids`]: crate::cert::Credential::fault_ids
+    Lenient,
+}
+
+/// What the store knows of one configured CRL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlInfo {
+    /// The issuer's name as DER (what a certificate's issuer field is compared with).
+    pub issuer_raw: Vec<u8>,
+    /// The issuer's name (RFC 4514 form).
+    pub issuer: String,
+    /// thisUpdate (Unix seconds).
+    pub this_update: i64,
+    /// nextUpdate (Unix seconds), when the CRL has one.
+    pub next_update: Option<i64>,
+}
+
+impl CrlInfo {
+    /// Reads the issuer and times of a DER CRL.
+    pub(crate) fn of(der: &[u8]) -> Result<CrlInfo, Error> {
+        let (_, crl) = x509_parser::parse_x509_crl(der)
+            .map_err(|e| malformed("CRL", super::sticert::x509_text(&e)))?;
+        Ok(CrlInfo {
+            issuer_raw: crl.issuer().as_raw().to_vec(),
+            issuer: crl.issuer().to_string(),
+            this_update: crl.last_update().timestamp(),
+            next_update: crl.next_update().map(|t| t.timestamp()),
+        })
+    }
+
+    /// Whether the CRL is past its nextUpdate at `now`.
+    pub fn expired_at(&self, now: i64) -> bool {
+        self.next_update.is_some_and(|n| now > n)
+    }
+}
+
 /// Trust anchors (STI-CA root certificates) and CRLs: what a chain is validated against.
-#[derive(Debug, Default)]
+///
+/// Cloning is cheap (the parsed CRLs are shared): [`crate::cert::CrlRefresher`] builds a
+/// new store from the current one with some CRLs replaced, and swaps it into the
+/// [`crate::cert::CertStore`] with [`crate::cert::CertStore::replace_trust`].
+#[derive(Debug, Default, Clone)]
 pub struct TrustStore {
     anchors: Vec<TrustAnchor<'static>>,
-    crls: Vec<CertRevocationList<'static>>,
+    crls: Vec<Arc<CertRevocationList<'static>>>,
     /// The same anchors and CRLs as DER, for the fallback validator.
     anchor_ders: Vec<Vec<u8>>,
     crl_ders: Vec<Vec<u8>>,
+    /// Issuer and times of each CRL (same order as `crls`).
+    crl_info: Vec<CrlInfo>,
+    crl_expiry: CrlExpiry,
 }
 
 impl TrustStore {
@@ -80,36 +177,75 @@ impl TrustStore {
     /// Adds the CRLs in `input` (PEM `X509 CRL` blocks or one DER CRL); returns how many
     /// were added. Each CRL's signature is checked when a chain is validated against it.
     pub fn add_crls(&mut self, input: &[u8]) -> Result<usize, Error> {
-        if input.len() > MAX_CRL_BYTES {
-            return Err(Error::Limit {
-                what: LimitKind::Crl,
-                limit: MAX_CRL_BYTES,
-            });
+        let parsed = parse_crls(input)?;
+        let n = parsed.len();
+        for (der, crl, info) in parsed {
+            self.crls.push(Arc::new(crl));
+            self.crl_ders.push(der);
+            self.crl_info.push(info);
         }
-        let ders = if crate::pemtext::is_pem(input) {
-            crate::pemtext::blocks(input)
-                .map_err(|e| malformed("CRL PEM", e))?
-                .into_iter()
-                .filter(|(label, _)| label == "X509 CRL")
-                .map(|(_, der)| der)
-                .collect()
-        } else {
-            vec![input.to_vec()]
-        };
-        if ders.is_empty() {
-            return Err(Error::cert(CertProblem::Malformed, CertReason::NoCrl));
-        }
-        // All or nothing: a caller that sees an error must find the store unchanged.
-        let mut crls = Vec::with_capacity(ders.len());
-        for der in &ders {
-            let crl = OwnedCertRevocationList::from_der(der)
-                .map_err(|e| malformed("CRL", webpki_text(&e)))?;
-            crls.push(CertRevocationList::Owned(crl));
-        }
-        let n = ders.len();
-        self.crls.extend(crls);
-        self.crl_ders.extend(ders);
         Ok(n)
+    }
+
+    /// Replaces, for the issuer of each CRL in `input`, every CRL of that issuer by the
+    /// new one (the others stay); returns how many were added. All or nothing. The CRLs'
+    /// signatures are not checked here (see [`crate::cert::crl::check_crl`], which the
+    /// refresher runs before calling this).
+    pub fn replace_crls(&mut self, input: &[u8]) -> Result<usize, Error> {
+        let parsed = parse_crls(input)?;
+        let n = parsed.len();
+        for (_, _, info) in &parsed {
+            self.remove_crls_of(&info.issuer_raw);
+        }
+        for (der, crl, info) in parsed {
+            self.crls.push(Arc::new(crl));
+            self.crl_ders.push(der);
+            self.crl_info.push(info);
+        }
+        Ok(n)
+    }
+
+    /// Removes every CRL whose issuer name (DER) is `issuer_raw`; returns how many.
+    pub fn remove_crls_of(&mut self, issuer_raw: &[u8]) -> usize {
+        let before = self.crls.len();
+        let keep: Vec<bool> = self
+            .crl_info
+            .iter()
+            .map(|i| i.issuer_raw != issuer_raw)
+            .collect();
+        let mut k = keep.iter();
+        self.crls.retain(|_| *k.next().unwrap_or(&true));
+        let mut k = keep.iter();
+        self.crl_ders.retain(|_| *k.next().unwrap_or(&true));
+        let mut k = keep.iter();
+        self.crl_info.retain(|_| *k.next().unwrap_or(&true));
+        before - self.crls.len()
+    }
+
+    /// Sets what an expired CRL does to the chains it covers (default
+    /// [`CrlExpiry::FailClosed`]).
+    pub fn set_crl_expiry(&mut self, policy: CrlExpiry) {
+        self.crl_expiry = policy;
+    }
+
+    /// The expired-CRL policy.
+    pub fn crl_expiry(&self) -> CrlExpiry {
+        self.crl_expiry
+    }
+
+    /// The configured CRLs' issuers and times, in the order they were added.
+    pub fn crls(&self) -> &[CrlInfo] {
+        &self.crl_info
+    }
+
+    /// The configured CRLs as DER, in the same order as [`TrustStore::crls`].
+    pub fn crl_ders(&self) -> &[Vec<u8>] {
+        &self.crl_ders
+    }
+
+    /// The trust anchors as DER certificates, in the order they were added.
+    pub fn anchor_ders(&self) -> &[Vec<u8>] {
+        &self.anchor_ders
     }
 
     /// How many trust anchors are configured.
@@ -119,8 +255,66 @@ impl TrustStore {
 
     /// Validates `chain` (DER certificates, end-entity first, then intermediates in any
     /// order) at `now` (seconds since the Unix epoch). Returns the end-entity key and the
-    /// time at which the first certificate of the validated path expires.
+    /// time at which the first certificate of the validated path expires; under
+    /// [`CrlExpiry::Lenient`], also the expired CRLs that cover the chain
+    /// ([`ValidPath::crl_faults`]).
     pub fn validate(&self, chain: &[&[u8]], now: i64) -> Result<ValidPath, Error> {
+        match self.validate_path(chain, now) {
+            Ok(path) if self.crl_expiry == CrlExpiry::Lenient => {
+                let faults = self.expired_crls_for(chain, now);
+                Ok(path.with_crl_faults(faults))
+            }
+            Ok(path) => Ok(path),
+            // webpki does not say whose CRL expired: name it from what the store knows.
+            Err(Error::Cert {
+                problem,
+                reason:
+                    CertReason::CrlExpired {
+                        issuer: None,
+                        next_update,
+                        now: at,
+                    },
+            }) => {
+                let issuer = self
+                    .crl_info
+                    .iter()
+                    .find(|i| i.next_update == Some(next_update))
+                    .map(|i| i.issuer.clone());
+                Err(Error::cert(
+                    problem,
+                    CertReason::CrlExpired {
+                        issuer,
+                        next_update,
+                        now: at,
+                    },
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The expired CRLs (as [`CertReason::CrlExpired`]) issued by the issuer of a
+    /// certificate of `chain`.
+    fn expired_crls_for(&self, chain: &[&[u8]], now: i64) -> Vec<CertReason> {
+        let issuers: Vec<Vec<u8>> = chain
+            .iter()
+            .filter_map(|der| {
+                let (_, x) = x509_parser::parse_x509_certificate(der).ok()?;
+                Some(x.issuer().as_raw().to_vec())
+            })
+            .collect();
+        self.crl_info
+            .iter()
+            .filter(|i| i.expired_at(now) && issuers.contains(&i.issuer_raw))
+            .map(|i| CertReason::CrlExpired {
+                issuer: Some(i.issuer.clone()),
+                next_update: i.next_update.unwrap_or(i64::MIN),
+                now,
+            })
+            .collect()
+    }
+
+    fn validate_path(&self, chain: &[&[u8]], now: i64) -> Result<ValidPath, Error> {
         let (ee_der, rest) = chain
             .split_first()
             .ok_or_else(|| Error::cert(CertProblem::Malformed, CertReason::EmptyChain))?;
@@ -145,7 +339,7 @@ impl TrustStore {
         let intermediates: Vec<CertificateDer<'_>> =
             rest.iter().map(|d| CertificateDer::from(*d)).collect();
         let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now.max(0) as u64));
-        let crl_refs: Vec<&CertRevocationList<'_>> = self.crls.iter().collect();
+        let crl_refs: Vec<&CertRevocationList<'_>> = self.crls.iter().map(|c| &**c).collect();
         let revocation = if crl_refs.is_empty() {
             None
         } else {
@@ -154,7 +348,10 @@ impl TrustStore {
                     .map_err(|_| Error::cert(CertProblem::Malformed, CertReason::NoCrl))?
                     .with_depth(RevocationCheckDepth::Chain)
                     .with_status_policy(UnknownStatusPolicy::Allow)
-                    .with_expiration_policy(ExpirationPolicy::Enforce)
+                    .with_expiration_policy(match self.crl_expiry {
+                        CrlExpiry::FailClosed => ExpirationPolicy::Enforce,
+                        CrlExpiry::Lenient => ExpirationPolicy::Ignore,
+                    })
                     .build(),
             )
         };
@@ -223,6 +420,7 @@ impl TrustStore {
         let inputs = super::fallback::Inputs {
             anchors: &self.anchor_ders,
             crls: &self.crl_ders,
+            ignore_crl_expiry: self.crl_expiry == CrlExpiry::Lenient,
         };
         super::fallback::validate(&inputs, chain, now).map_err(|e| match e {
             Error::Cert {

@@ -57,6 +57,8 @@ const OID_P521: &str = "1.3.132.0.35";
 pub(crate) struct Inputs<'a> {
     pub anchors: &'a [Vec<u8>],
     pub crls: &'a [Vec<u8>],
+    /// Accept a CRL past its nextUpdate (`CrlExpiry::Lenient`).
+    pub ignore_crl_expiry: bool,
 }
 
 fn malformed(what: &'static str, detail: String) -> Error {
@@ -150,7 +152,7 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
                 CertReason::UnknownIssuer,
             ));
         };
-        check_revocation(inputs.crls, below, issuer, now)?;
+        check_revocation(inputs, below, issuer, now)?;
         not_after = not_after.min(issuer.validity().not_after.timestamp());
         not_before = not_before.max(issuer.validity().not_before.timestamp());
         below = issuer;
@@ -161,7 +163,7 @@ pub(crate) fn validate(inputs: &Inputs<'_>, chain: &[&[u8]], now: i64) -> Result
             CertReason::UnknownIssuer,
         ));
     };
-    check_revocation(inputs.crls, below, anchor, now)?;
+    check_revocation(inputs, below, anchor, now)?;
     Ok(ValidPath::new(key, not_before, not_after))
 }
 
@@ -329,12 +331,12 @@ fn check_ca(c: &X509Certificate<'_>, below: u32, now: i64) -> Result<(), Error> 
 /// with the issuer's key, the issuer must be allowed to sign CRLs, the CRL must not be past
 /// its nextUpdate, and `cert`'s serial must not be listed.
 fn check_revocation(
-    crls: &[Vec<u8>],
+    inputs: &Inputs<'_>,
     cert: &X509Certificate<'_>,
     issuer: &X509Certificate<'_>,
     now: i64,
 ) -> Result<(), Error> {
-    for der in crls {
+    for der in inputs.crls {
         let Ok((_, crl)) = x509_parser::parse_x509_crl(der) else {
             continue; // validated when it was added
         };
@@ -342,7 +344,7 @@ fn check_revocation(
         if crl.issuer().as_raw() != issuer.subject().as_raw() {
             continue;
         }
-        check_crl(&crl, issuer, now)?;
+        check_crl(&crl, issuer, now, inputs.ignore_crl_expiry)?;
         let serial = cert.raw_serial();
         if crl
             .iter_revoked_certificates()
@@ -360,10 +362,14 @@ fn check_revocation(
     Ok(())
 }
 
-fn check_crl(
+/// Checks a CRL against its issuer: the issuer may sign CRLs (keyUsage cRLSign when
+/// present), the signature verifies with its key, and (unless `ignore_expiry`) `now` is not
+/// past its nextUpdate.
+pub(crate) fn check_crl(
     crl: &CertificateRevocationList<'_>,
     issuer: &X509Certificate<'_>,
     now: i64,
+    ignore_expiry: bool,
 ) -> Result<(), Error> {
     if let Ok(Some(ku)) = issuer.key_usage()
         && !ku.value.crl_sign()
@@ -394,6 +400,7 @@ fn check_crl(
         e => e,
     })?;
     if let Some(next) = crl.next_update()
+        && !ignore_expiry
         && now > next.timestamp()
     {
         return Err(Error::cert(

@@ -8,6 +8,7 @@
 
 pub mod chain;
 pub mod constraints;
+pub mod crl;
 pub mod error;
 mod fallback;
 pub mod path;
@@ -17,12 +18,13 @@ pub mod store;
 pub mod testpki;
 pub mod tnauthlist;
 
-pub use chain::TrustStore;
+pub use chain::{CrlExpiry, CrlInfo, TrustStore};
 pub use constraints::{ClaimConstraints, ConstraintsKind, PermittedValues};
+pub use crl::{CrlPolicy, CrlRefreshReport, CrlRefresher};
 pub use error::CertError;
 pub use path::ValidPath;
 pub use sticert::{FaultKind, ProfileFault, StiCert, parse_chain};
-pub use store::CertStore;
+pub use store::{CertStore, TrustSwap};
 pub use tnauthlist::{Coverage, TnAuthList, TnEntry};
 
 use crate::error::{CertProblem, CertReason, Error, LimitKind};
@@ -41,6 +43,7 @@ pub struct Credential {
     not_after: i64,
     chain: Vec<StiCert>,
     faults: Vec<ProfileFault>,
+    crl_faults: Vec<CertReason>,
     chain_verified: bool,
 }
 
@@ -49,6 +52,10 @@ impl Credential {
     /// at `now`.
     pub fn validate(trust: &TrustStore, chain: &[u8], now: i64) -> Result<Credential, Error> {
         let chain = parse_chain(chain)?;
+        Credential::from_parsed(trust, chain, now)
+    }
+
+    fn from_parsed(trust: &TrustStore, chain: Vec<StiCert>, now: i64) -> Result<Credential, Error> {
         let ders: Vec<&[u8]> = chain.iter().map(StiCert::der).collect();
         let path = trust.validate(&ders, now)?;
         // `parse_chain` never returns an empty chain; checked again so that no input
@@ -61,10 +68,17 @@ impl Credential {
             key: path.key().clone(),
             not_before: path.not_before(),
             not_after: path.not_after(),
+            crl_faults: path.crl_faults().to_vec(),
             chain,
             faults,
             chain_verified: true,
         })
+    }
+
+    /// Validates this credential's chain again, against `trust` at `now` (after the trust
+    /// anchors or CRLs changed): the chain as received, without parsing it again.
+    pub fn revalidate(&self, trust: &TrustStore, now: i64) -> Result<Credential, Error> {
+        Credential::from_parsed(trust, self.chain.clone(), now)
     }
 
     /// A credential from a certificate (or chain, end-entity first) whose path to a trust
@@ -95,6 +109,7 @@ impl Credential {
             not_after,
             chain,
             faults,
+            crl_faults: Vec::new(),
             chain_verified: false,
         })
     }
@@ -142,9 +157,19 @@ impl Credential {
         self.end_entity().spc()
     }
 
-    /// The profile fault identifiers.
+    /// The expired CRLs covering the chain that were tolerated when it was validated
+    /// ([`CrlExpiry::Lenient`]; each a [`CertReason::CrlExpired`]).
+    pub fn crl_faults(&self) -> &[CertReason] {
+        &self.crl_faults
+    }
+
+    /// The profile fault identifiers, then `crl_expired` for each tolerated expired CRL.
     pub fn fault_ids(&self) -> Vec<&'static str> {
-        self.faults.iter().map(ProfileFault::id).collect()
+        self.faults
+            .iter()
+            .map(ProfileFault::id)
+            .chain(self.crl_faults.iter().map(CertReason::id))
+            .collect()
     }
 
     /// Checks that every certificate of the validated path is valid at `now`: a

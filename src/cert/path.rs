@@ -2,6 +2,7 @@
 //! `fallback.rs`) vouches for. Its own module so that neither validator imports the other
 //! for it.
 
+use crate::error::CertReason;
 use crate::key::VerifyingKey;
 
 /// The outcome of a successful chain validation. Only the validators make one.
@@ -10,6 +11,7 @@ pub struct ValidPath {
     key: VerifyingKey,
     not_before: i64,
     not_after: i64,
+    crl_faults: Vec<CertReason>,
 }
 
 impl ValidPath {
@@ -19,7 +21,22 @@ impl ValidPath {
             key,
             not_before,
             not_after,
+            crl_faults: Vec::new(),
         }
+    }
+
+    /// The same path with the expired CRLs that were tolerated
+    /// ([`crate::cert::CrlExpiry::Lenient`]).
+    pub(crate) fn with_crl_faults(mut self, faults: Vec<CertReason>) -> ValidPath {
+        self.crl_faults = faults;
+        self
+    }
+
+    /// The expired CRLs covering the path that were tolerated under
+    /// [`crate::cert::CrlExpiry::Lenient`] (each a [`CertReason::CrlExpired`]); empty under
+    /// the default policy, which rejects such a path instead.
+    pub fn crl_faults(&self) -> &[CertReason] {
+        &self.crl_faults
     }
 
     /// The end-entity certificate's public key (ECDSA P-256).

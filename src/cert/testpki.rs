@@ -60,6 +60,9 @@ pub struct TestPkiOptions {
     /// CRL distribution point), and give every CRL distribution point a cRLIssuer naming
     /// the CRL's issuer: a PKI with no profile fault (`cliauth cert issue`).
     pub sti_profile: bool,
+    /// A CRL distribution point URL for the intermediate (where the root's CRL is
+    /// published); without `sti_profile` the intermediate has none by default.
+    pub intermediate_crl_url: Option<String>,
 }
 
 impl Default for TestPkiOptions {
@@ -80,6 +83,7 @@ impl Default for TestPkiOptions {
             critical_policies: false,
             ee_unknown_critical: None,
             sti_profile: false,
+            intermediate_crl_url: None,
         }
     }
 }
@@ -241,6 +245,11 @@ impl TestPki {
                 &format!("{} root", opts.name),
                 "cliauth test PKI",
             ));
+        }
+        if let (Some(url), false) = (&opts.intermediate_crl_url, opts.sti_profile) {
+            int_params.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![url.clone()],
+            }];
         }
         let intermediate_serial = int_params
             .serial_number

@@ -170,6 +170,29 @@ impl Fetcher {
     /// Fetches `url` under the rules of this module within `timeout` (capped at
     /// [`FetchConfig::timeout`]): the failure says which kind it is, for the retry policy.
     pub fn fetch_within(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        self.get(url, timeout, PEM_CHAIN_MEDIA_TYPE, self.config.max_body)
+    }
+
+    /// Fetches the CRL at `url` under the rules of this module within `timeout` (capped
+    /// at [`FetchConfig::timeout`]), except that the media type must be
+    /// `application/pkix-crl` and the body may be up to
+    /// [`MAX_CRL_BYTES`](crate::limits::MAX_CRL_BYTES).
+    pub fn fetch_crl_within(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        self.get(
+            url,
+            timeout,
+            crate::cert::crl::PKIX_CRL_MEDIA_TYPE,
+            crate::limits::MAX_CRL_BYTES,
+        )
+    }
+
+    fn get(
+        &self,
+        url: &str,
+        timeout: Duration,
+        media_type: &str,
+        max: usize,
+    ) -> Result<Fetched, FetchError> {
         let budget = timeout.min(self.config.timeout);
         let deadline = Instant::now() + budget;
         let fail = |kind, detail: String| FetchError::new(kind, detail);
@@ -215,7 +238,7 @@ impl Fetcher {
             .build();
         let response = match agent
             .request_url("GET", &target.url)
-            .set("Accept", PEM_CHAIN_MEDIA_TYPE)
+            .set("Accept", media_type)
             .call()
         {
             Ok(r) => r,
@@ -246,14 +269,13 @@ impl Fetcher {
         if self.config.require_content_type {
             let ct = response.header("content-type");
             let media = ct.map(|c| c.split(';').next().unwrap_or("").trim());
-            if !media.is_some_and(|m| m.eq_ignore_ascii_case(PEM_CHAIN_MEDIA_TYPE)) {
+            if !media.is_some_and(|m| m.eq_ignore_ascii_case(media_type)) {
                 return Err(response_err(format!(
-                    "Content-Type {}, expected {PEM_CHAIN_MEDIA_TYPE}",
+                    "Content-Type {}, expected {media_type}",
                     ct.map_or_else(|| "absent".to_owned(), |c| format!("{c:?}"))
                 )));
             }
         }
-        let max = self.config.max_body;
         let too_large =
             |what: &str| response_err(format!("{what} exceeds the limit of {max} bytes"));
         if let Some(len) = response.header("content-length") {
@@ -451,6 +473,9 @@ impl Fetcher {
 impl Fetch for Fetcher {
     fn fetch(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
         self.fetch_within(url, timeout)
+    }
+    fn fetch_crl(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        self.fetch_crl_within(url, timeout)
     }
     fn check_url(&self, url: &str) -> Result<(), FetchError> {
         self.parse(url).map(|_| ()).map_err(|e| match e {

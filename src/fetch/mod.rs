@@ -108,6 +108,16 @@ pub trait Fetch: Send + Sync + fmt::Debug {
         let _ = url;
         Ok(())
     }
+
+    /// Fetches the CRL at `url` (a certificate's CRL distribution point) within
+    /// `timeout`, for [`CrlRefresher`](crate::cert::CrlRefresher): the same URL rules and
+    /// deadline as [`Fetch::fetch`], but a DER CRL (`application/pkix-crl`) of up to
+    /// [`MAX_CRL_BYTES`](crate::limits::MAX_CRL_BYTES) bytes. The default calls
+    /// [`Fetch::fetch`] (whose size limit may then be smaller); the body is checked as a
+    /// CRL by the caller.
+    fn fetch_crl(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        self.fetch(url, timeout)
+    }
 }
 
 impl<F: Fetch + ?Sized> Fetch for std::sync::Arc<F> {
@@ -116,5 +126,8 @@ impl<F: Fetch + ?Sized> Fetch for std::sync::Arc<F> {
     }
     fn check_url(&self, url: &str) -> Result<(), FetchError> {
         (**self).check_url(url)
+    }
+    fn fetch_crl(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        (**self).fetch_crl(url, timeout)
     }
 }

@@ -371,7 +371,18 @@ impl SharedFetch {
 }
 
 impl Fetch for SharedFetch {
+    fn check_url(&self, url: &str) -> Result<(), FetchError> {
+        self.inner.check_url(url)
+    }
+
+    /// CRLs are not shared: fetched by the inner fetcher under its rules.
+    fn fetch_crl(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        self.inner.fetch_crl(url, timeout)
+    }
+
     fn fetch(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
+        // The URL rules first: a refused URL touches neither Redis nor the network.
+        self.inner.check_url(url)?;
         let deadline = Instant::now() + timeout;
         let r = &self.redis;
         let (chain_key, fail_key, lock_key) = (r.key("c", url), r.key("n", url), r.key("l", url));

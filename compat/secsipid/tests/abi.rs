@@ -561,6 +561,68 @@ fn certificate_verification() {
     );
 }
 
+/// Reloading `CertCAFile` / `CertCRLFile` without a restart: setting the option again —
+/// to the same path, after the file changed — makes the next check use the new contents.
+#[test]
+fn setting_a_trust_file_again_reloads_it() {
+    let _g = lock();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let f = Files::new(&TestPkiOptions::default());
+    let v = identity(&f);
+    let chain = f.path("chain.pem");
+    let set = |name: &str, val: &CString| {
+        let n = c(name);
+        // SAFETY: valid C strings.
+        assert_eq!(unsafe { SecSIPIDOptSetS(p(&n), p(val)) }, 0);
+    };
+    let n = c("CertVerify");
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { SecSIPIDOptSetN(p(&n), 4 | 16) }, 0);
+
+    // The CA file: the right root, then another PKI's root in the same file.
+    let roots = f.dir.join("roots.pem");
+    std::fs::write(&roots, &f.pki.root_pem).unwrap();
+    let crl = f.dir.join("crl.pem");
+    std::fs::write(&crl, f.pki.ee_crl(false, now - 10, now + 3600).unwrap()).unwrap();
+    let (roots_c, crl_c) = (c(roots.to_str().unwrap()), c(crl.to_str().unwrap()));
+    set("CertCAFile", &roots_c);
+    set("CertCRLFile", &crl_c);
+    assert_eq!(check_full(&v, 60, &chain), 0);
+    let other = TestPki::generate(&TestPkiOptions {
+        name: "another CA".into(),
+        ..TestPkiOptions::default()
+    })
+    .unwrap();
+    std::fs::write(&roots, &other.root_pem).unwrap();
+    assert_eq!(
+        check_full(&v, 60, &chain),
+        0,
+        "not reloaded until the option is set"
+    );
+    set("CertCAFile", &roots_c);
+    assert_eq!(
+        check_full(&v, 60, &chain),
+        -101,
+        "the new CA file is in force"
+    );
+    std::fs::write(&roots, &f.pki.root_pem).unwrap();
+    set("CertCAFile", &roots_c);
+    assert_eq!(check_full(&v, 60, &chain), 0);
+
+    // The CRL file: a new CRL revoking the end entity.
+    std::fs::write(&crl, f.pki.ee_crl(true, now - 5, now + 3600).unwrap()).unwrap();
+    set("CertCRLFile", &crl_c);
+    assert_eq!(check_full(&v, 60, &chain), -112, "the new CRL is in force");
+    std::fs::write(&crl, f.pki.ee_crl(false, now - 1, now + 3600).unwrap()).unwrap();
+    set("CertCRLFile", &crl_c);
+    assert_eq!(check_full(&v, 60, &chain), 0);
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { SecSIPIDOptSetN(p(&n), 0) }, 0);
+}
+
 #[test]
 fn outputs_are_malloc_strings_across_threads() {
     let _g = lock();
