@@ -1079,7 +1079,10 @@ fn fetch_budget_runs_the_callback_in_the_background() {
             CLIAUTH_OK
         );
         // A budget without a callback: still the sans-IO miss.
-        assert_eq!(verify_verstat(verifier, &identity).0, CLIAUTH_CERTIFICATE_NEEDED);
+        assert_eq!(
+            verify_verstat(verifier, &identity).0,
+            CLIAUTH_CERTIFICATE_NEEDED
+        );
         assert_eq!(
             cliauth_verifier_set_fetch_callback(verifier, Some(gated), userdata),
             CLIAUTH_OK

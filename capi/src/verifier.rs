@@ -131,7 +131,10 @@ unsafe impl Sync for CallbackFetch {}
 impl std::fmt::Debug for CallbackFetch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallbackFetch")
-            .field("open", &*self.open.read().unwrap_or_else(PoisonError::into_inner))
+            .field(
+                "open",
+                &*self.open.read().unwrap_or_else(PoisonError::into_inner),
+            )
             .finish_non_exhaustive()
     }
 }

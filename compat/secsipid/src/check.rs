@@ -28,11 +28,11 @@
 //! and a token with a bad signature and a bad parameter gets the parameter's code. With a
 //! local key, libsecsipid's order of codes is kept.
 
+use cliauth::cert::{CertStore, TrustStore};
 use cliauth::error::Part;
 use cliauth::identity::IdentityHeader;
 use cliauth::passport::header::ALG_ES256;
 use cliauth::passport::jws::RawToken;
-use cliauth::cert::{CertStore, TrustStore};
 use cliauth::{Call, Error, Ppt, Verifier, VerifierConfig, VerifyingKey};
 
 use crate::codes;
@@ -146,7 +146,8 @@ pub fn check_at(
             // A bare token: the key must be given (libsecsipid reads "" as a file name).
             let src = src.unwrap_or(PubSource::Location(""));
             if is_download(src)
-                && let Err(e) = precheck(keyless(&config).verify_token(value, &Call::default(), now))
+                && let Err(e) =
+                    precheck(keyless(&config).verify_token(value, &Call::default(), now))
             {
                 return token_stage(value, &w).unwrap_or_else(|| classify(&e, None, value));
             }
@@ -180,7 +181,9 @@ pub fn check_at(
                 Some(s) => (s, false),
                 None => match &h.info {
                     // Not a URL to download from (libsecsipid: the URL comes first).
-                    Some(info) if !(info.starts_with("http://") || info.starts_with("https://")) => {
+                    Some(info)
+                        if !(info.starts_with("http://") || info.starts_with("https://")) =>
+                    {
                         return codes::HTTP_INVALID_URL;
                     }
                     Some(info) => {

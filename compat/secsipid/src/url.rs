@@ -146,7 +146,9 @@ pub fn get_url_content(url: &str, timeout: i32) -> Result<Vec<u8>, i32> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(codes::HTTP_INVALID_URL);
     }
-    FETCHER.check_url(url).map_err(|_| codes::HTTP_INVALID_URL)?;
+    FETCHER
+        .check_url(url)
+        .map_err(|_| codes::HTTP_INVALID_URL)?;
     if let Some(body) = cached(url) {
         return Ok(body);
     }
@@ -291,8 +293,7 @@ impl Background {
             Err(e) => {
                 let code = code_of(&e);
                 let host_level = e.kind.is_host_level();
-                self.negative
-                    .failed(url, host, e.into(), host_level, now);
+                self.negative.failed(url, host, e.into(), host_level, now);
                 slots.remove(url);
                 Err(code)
             }
@@ -368,14 +369,21 @@ pub(crate) mod tests {
                 s.spawn(|| assert_eq!(get_url_content(&u, 5), Err(codes::HTTP_GET)));
             }
         });
-        assert!(start.elapsed() < Duration::from_millis(500), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            start.elapsed()
+        );
         let deadline = Instant::now() + Duration::from_secs(5);
         let body = loop {
             match get_url_content(&u, 5) {
                 Ok(b) => break b,
                 Err(c) => assert_eq!(c, codes::HTTP_GET),
             }
-            assert!(Instant::now() < deadline, "the background download never served");
+            assert!(
+                Instant::now() < deadline,
+                "the background download never served"
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         assert_eq!(body, b"body");
@@ -408,7 +416,11 @@ pub(crate) mod tests {
         // over the limit, and a redirect.
         let hostile = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab\r\n0\r\n\r\n"
             .to_vec();
-        let huge = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", MAX_BODY + 1).into_bytes();
+        let huge = format!(
+            "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY + 1
+        )
+        .into_bytes();
         let mut endless = b"HTTP/1.0 200 OK\r\n\r\n".to_vec();
         endless.resize(endless.len() + MAX_BODY + 10, b'x');
         let redirect = b"HTTP/1.0 302 Found\r\nLocation: http://127.0.0.1:9/\r\n\r\n".to_vec();
