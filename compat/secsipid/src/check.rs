@@ -791,7 +791,7 @@ mod tests {
         let stale = id(NOW - 3600);
         assert_eq!(
             check_at(
-                stale[..stale.find(';').unwrap()].as_bytes(),
+                &stale.as_bytes()[..stale.find(';').unwrap()],
                 Form::Token,
                 60,
                 Some(PubSource::Location(&url)),

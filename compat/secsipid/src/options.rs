@@ -146,3 +146,21 @@ pub(crate) fn reset() {
         o.generation = g;
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `FetchBudget` is a number option, by name or as `name=value` (Kamailio's `libopt`).
+    #[test]
+    fn fetch_budget_option() {
+        let _g = crate::test_support::lock();
+        assert!(is_num("FetchBudget"));
+        assert!(set_name_value("FetchBudget=250"));
+        assert_eq!(get().fetch_budget, 250);
+        assert!(set_num("FetchBudget", 0));
+        assert_eq!(get().fetch_budget, 0);
+        assert!(!set_str("FetchBudget", "250"));
+        reset();
+    }
+}
