@@ -17,7 +17,9 @@
  * Threads: cliauth_signer and cliauth_verifier are thread-safe (configure a verifier
  * before sharing it); cliauth_store is internally synchronised; cliauth_trust is
  * configuration; a cliauth_verdict or cliauth_identity belongs to one thread at a time.
- * No global state, no background threads, fork-safe.
+ * No global state. No background threads either, except for a verifier given a fetch
+ * budget (cliauth_verifier_set_fetch_budget): its fetch callback then runs on worker
+ * threads started at its first fetch. Fork-safe until such a verifier has fetched.
  *
  * Every function catches internal panics (CLIAUTH_PANIC) and checks pointers
  * (CLIAUTH_NULL_PARAMETER); passing freed or foreign pointers is undefined behaviour.
@@ -141,27 +143,49 @@ typedef uint32_t cliauth_ppt;
 typedef uint32_t cliauth_form;
 
 /**
- * A fetch callback: called by `cliauth_verifier_verify` on a certificate store miss to
- * get the certificate chain published at `url`.
+ * A fetch callback: called on a certificate store miss to get the certificate chain
+ * published at `url`.
  *
  * The callback writes the body (a PEM bundle or DER, end-entity first) into `buf`, which
  * has room for `buf_len` bytes (the library's maximum chain size, 64 KiB), stores its
- * length in `*out_len` and returns 0. Any other return value means the fetch failed: the
- * verdict stays `CLIAUTH_CERTIFICATE_NEEDED`. A `*out_len` larger than `buf_len` (a chain
- * that does not fit) gives `CLIAUTH_LIMIT`. The library validates what it gets, inserts it
- * into the store with the default lifetime and verifies once more.
+ * length in `*out_len` and returns 0. Any other return value means the fetch failed. The
+ * library validates what it gets and inserts it into the store with the default lifetime.
  *
  * `userdata` is the pointer given to `cliauth_verifier_set_fetch_callback`. The callback
- * runs on the thread that called `cliauth_verifier_verify`, possibly on several threads at
- * once if the verifier is shared, and possibly more than once for the same URL; it must
- * not unwind (C++ exceptions, `longjmp`) through the library, and must not free the
- * verifier.
+ * must not unwind (C++ exceptions, `longjmp`) through the library, and must not free or
+ * configure the verifier. Once `cliauth_verifier_free` (or a later
+ * `cliauth_verifier_set_fetch_callback`) has returned, the callback is never called again
+ * with this `userdata`: those functions wait for calls in progress to return.
+ *
+ * Two modes:
+ *
+ * - **Without a fetch budget** (the default, as in earlier versions): the callback runs on
+ *   the thread that called `cliauth_verifier_verify`, possibly on several threads at
+ *   once if the verifier is shared, and possibly more than once for the same URL. A
+ *   failed fetch leaves the verdict `CLIAUTH_CERTIFICATE_NEEDED`; a `*out_len` larger
+ *   than `buf_len` gives `CLIAUTH_LIMIT`; otherwise the chain is inserted and the token
+ *   verified once more.
+ * - **With a fetch budget** (`cliauth_verifier_set_fetch_budget`): the callback runs on
+ *   one of the library's worker threads (named `cliauth-fetch-N`, started at the first
+ *   fetch), never on the verifying thread, and at most once at a time per URL: concurrent
+ *   misses for one URL wait for one call. A failed fetch (or a chain that does not
+ *   validate) is remembered and the URL backed off (calls in the back-off window get
+ *   `CLIAUTH_BAD_INFO` at once, without a callback); a chain past its lifetime keeps
+ *   serving while one refresh runs. The callback should still bound its own time (a
+ *   few seconds): the caller stops waiting at the budget, but a callback that never
+ *   returns holds a worker. `userdata` must be safe to use from those threads.
  */
 typedef int (*cliauth_fetch_callback)(void *userdata,
                                       const char *url,
                                       uint8_t *buf,
                                       size_t buf_len,
                                       size_t *out_len);
+
+/**
+ * What a call gets when its certificate chain was not fetched within the fetch budget:
+ * always `CLIAUTH_CERTIFICATE_PENDING` (SIP 436); the outcome sets the verdict's verstat.
+ */
+typedef uint32_t cliauth_budget_outcome;
 
 /**
  * Success.
@@ -438,6 +462,16 @@ typedef int (*cliauth_fetch_callback)(void *userdata,
  * RFC 8224 §7): the receiver rebuilds header and claims from the call.
  */
 #define CLIAUTH_FORM_COMPACT_IDENTITY 2
+
+/**
+ * Reject the call: verstat `TN-Validation-Failed` (answer 436 Bad Identity Info).
+ */
+#define CLIAUTH_BUDGET_REJECT 0
+
+/**
+ * Let the call through unverified: verstat `No-TN-Validation`.
+ */
+#define CLIAUTH_BUDGET_NO_TN_VALIDATION 1
 
 #ifdef __cplusplus
 extern "C" {
@@ -864,7 +898,11 @@ cliauth_result cliauth_verifier_set_strict_profile(cliauth_verifier *verifier, b
 /**
  * Sets (or, with a NULL `callback`, removes) the fetch callback of a store verifier; see
  * `cliauth_fetch_callback`. `userdata` is passed to every call as is; it must stay valid
- * while the callback is set, and be safe to use from every thread that verifies.
+ * while the callback is set, and be safe to use from every thread that verifies — and,
+ * with a fetch budget set, from the library's fetch worker threads. Replacing the
+ * callback waits for calls of the previous one in progress; the previous one is never
+ * called again (its userdata may be freed once this returns); with a budget, the
+ * remembered fetch failures are forgotten.
  * A verifier without a store gives `CLIAUTH_INVALID_PARAMETER`.
  *
  * # Safety
@@ -875,6 +913,33 @@ cliauth_result cliauth_verifier_set_strict_profile(cliauth_verifier *verifier, b
 cliauth_result cliauth_verifier_set_fetch_callback(cliauth_verifier *verifier,
                                                    cliauth_fetch_callback callback,
                                                    void *userdata);
+
+/**
+ * Sets the fetch budget of a store verifier: on a store miss, the call waits at most
+ * `budget_ms` milliseconds (0: not at all) for the chain; when it is not there in time the
+ * verdict is `CLIAUTH_CERTIFICATE_PENDING` (`certificate_pending`, SIP 436, verstat as
+ * `outcome` says: `CLIAUTH_BUDGET_REJECT` or `CLIAUTH_BUDGET_NO_TN_VALIDATION`) while the
+ * fetch completes in the background and serves the next call.
+ *
+ * Setting a budget switches the fetch callback to the background mode described at
+ * `cliauth_fetch_callback`: worker threads, one fetch per URL at a time, failures
+ * remembered with back-off (a failed fetch or an invalid chain is then
+ * `CLIAUTH_BAD_INFO`), a lifetime floor and stale-while-revalidate. It may be called
+ * before or after `cliauth_verifier_set_fetch_callback`, and again to change the budget
+ * (the fetch state is kept). Worker threads start at the first fetch: in a program that
+ * forks (e.g. Kamailio), create the verifier in the child, or fork before the first
+ * verification.
+ *
+ * Errors: `CLIAUTH_INVALID_PARAMETER` for a verifier without a store or an unknown
+ * `outcome`.
+ *
+ * # Safety
+ *
+ * As for `cliauth_verifier_set_max_age`.
+ */
+cliauth_result cliauth_verifier_set_fetch_budget(cliauth_verifier *verifier,
+                                                 uint32_t budget_ms,
+                                                 cliauth_budget_outcome outcome);
 
 /**
  * Verifies one Identity header value (`token;info=<…>;alg=ES256;ppt=shaken`, optionally

@@ -378,6 +378,12 @@ impl Verifier {
         self
     }
 
+    /// Sets (or, with `None`, removes) the verdict cache of a verifier in place; see
+    /// [`with_verdict_cache`](Self::with_verdict_cache).
+    pub fn set_verdict_cache(&mut self, cache: Option<Arc<VerdictCache>>) {
+        self.verdicts = cache;
+    }
+
     /// The verdict cache, when one is set.
     pub fn verdict_cache(&self) -> Option<&Arc<VerdictCache>> {
         self.verdicts.as_ref()

@@ -933,3 +933,285 @@ fn compact_form_verifies_with_rebuilt_claims() {
         cliauth_verifier_free(verifier);
     }
 }
+
+/// What the thread-safe test fetch callback serves: it may be held (it then waits until
+/// released), fail, and counts its calls; used from the library's worker threads.
+#[derive(Default)]
+struct Gate {
+    state: std::sync::Mutex<GateState>,
+    cv: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    body: Vec<u8>,
+    calls: usize,
+    running: usize,
+    hold: bool,
+    fail: bool,
+    /// The name of the thread of each call.
+    threads: Vec<String>,
+}
+
+impl Gate {
+    fn set(&self, f: impl FnOnce(&mut GateState)) {
+        f(&mut self.state.lock().unwrap());
+        self.cv.notify_all();
+    }
+    fn get<T>(&self, f: impl FnOnce(&GateState) -> T) -> T {
+        f(&self.state.lock().unwrap())
+    }
+    /// Waits until `f` holds (at most 10 s).
+    fn wait_for(&self, f: impl Fn(&GateState) -> bool) {
+        let g = self.state.lock().unwrap();
+        let (_g, t) = self
+            .cv
+            .wait_timeout_while(g, std::time::Duration::from_secs(10), |s| !f(s))
+            .unwrap();
+        assert!(!t.timed_out(), "condition not reached in 10 s");
+    }
+}
+
+unsafe extern "C" fn gated(
+    userdata: *mut c_void,
+    _url: *const c_char,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> c_int {
+    // SAFETY: the tests register a live `Gate` as userdata; it is Sync.
+    let gate = unsafe { &*userdata.cast::<Gate>() };
+    let mut s = gate.state.lock().unwrap();
+    s.calls += 1;
+    s.running += 1;
+    let name = std::thread::current().name().unwrap_or("").to_owned();
+    s.threads.push(name);
+    gate.cv.notify_all();
+    while s.hold {
+        s = gate.cv.wait(s).unwrap();
+    }
+    s.running -= 1;
+    gate.cv.notify_all();
+    if s.fail {
+        return -1;
+    }
+    assert!(s.body.len() <= buf_len);
+    // SAFETY: `buf` has `buf_len` writable bytes; the body fits.
+    unsafe {
+        std::ptr::copy_nonoverlapping(s.body.as_ptr(), buf, s.body.len());
+        out_len.write(s.body.len());
+    }
+    0
+}
+
+/// A store verifier over a fresh test PKI, and an Identity signed by its end entity.
+fn store_verifier(pki: &TestPki) -> (*mut cliauth_verifier, CString) {
+    let identity = Signer::from_pem(pki.ee_key_pem.as_bytes(), X5U.to_str().unwrap())
+        .unwrap()
+        .sign_shaken("12155551212", &["12155551213"], Attest::A, None, NOW)
+        .unwrap()
+        .identity();
+    let (mut trust, mut store, mut verifier) = (null_mut(), null_mut(), null_mut());
+    let root = pki.root_pem.as_bytes();
+    // SAFETY: valid buffers and handles, each freed once.
+    unsafe {
+        assert_eq!(cliauth_trust_new(&mut trust), CLIAUTH_OK);
+        assert_eq!(
+            cliauth_trust_add_anchors_pem(trust, root.as_ptr(), root.len(), null_mut()),
+            CLIAUTH_OK
+        );
+        assert_eq!(cliauth_store_new(trust, &mut store), CLIAUTH_OK);
+        cliauth_trust_free(trust);
+        assert_eq!(cliauth_verifier_new_store(store, &mut verifier), CLIAUTH_OK);
+        cliauth_store_free(store);
+    }
+    (verifier, CString::new(identity).unwrap())
+}
+
+/// Verifies and returns the result and the verdict's verstat.
+fn verify_verstat(verifier: *const cliauth_verifier, identity: &CStr) -> (cliauth_result, String) {
+    let (r, v) = verify(verifier, identity, NOW);
+    // SAFETY: a verdict from `verify`, freed once.
+    unsafe {
+        let verstat = text(cliauth_verdict_verstat(v)).unwrap();
+        cliauth_verdict_free(v);
+        (r, verstat)
+    }
+}
+
+/// With a fetch budget the callback is the core acquisition policy's fetcher: calls wait
+/// at most the budget (CERTIFICATE_PENDING, verstat as configured), concurrent misses
+/// share one callback call, the fetch completes in the background and serves the next
+/// call, failures are backed off, and freeing the verifier waits for a callback in
+/// progress and stops later ones.
+#[test]
+fn fetch_budget_runs_the_callback_in_the_background() {
+    let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
+    let (verifier, identity) = store_verifier(&pki);
+    let gate = Gate::default();
+    gate.set(|s| {
+        s.body = pki.chain_pem.clone().into_bytes();
+        s.hold = true;
+    });
+    let userdata = (&raw const gate).cast_mut().cast::<c_void>();
+    // SAFETY: live handles; `gate` outlives the verifier (freed below, which waits for the
+    // callback). Configuration happens before any sharing.
+    unsafe {
+        // Argument checks: an unknown outcome; a verifier without a store.
+        assert_eq!(
+            cliauth_verifier_set_fetch_budget(verifier, 50, 7),
+            CLIAUTH_INVALID_PARAMETER
+        );
+        let (signer, keyed) = pair();
+        assert_eq!(
+            cliauth_verifier_set_fetch_budget(keyed, 50, CLIAUTH_BUDGET_REJECT),
+            CLIAUTH_INVALID_PARAMETER
+        );
+        assert_eq!(
+            cliauth_verifier_set_fetch_budget(null_mut(), 50, CLIAUTH_BUDGET_REJECT),
+            CLIAUTH_NULL_PARAMETER
+        );
+        cliauth_verifier_free(keyed);
+        cliauth_signer_free(signer);
+
+        assert_eq!(
+            cliauth_verifier_set_fetch_budget(verifier, 50, CLIAUTH_BUDGET_REJECT),
+            CLIAUTH_OK
+        );
+        // A budget without a callback: still the sans-IO miss.
+        assert_eq!(
+            verify_verstat(verifier, &identity).0,
+            CLIAUTH_CERTIFICATE_NEEDED
+        );
+        assert_eq!(
+            cliauth_verifier_set_fetch_callback(verifier, Some(gated), userdata),
+            CLIAUTH_OK
+        );
+    }
+    // Eight threads miss at once while the callback is held: each gets PENDING within
+    // about the budget, and the callback runs once, on a worker thread.
+    let v = verifier as usize;
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let identity = &identity;
+            s.spawn(move || {
+                let (r, verstat) = verify_verstat(v as *const cliauth_verifier, identity);
+                assert_eq!(r, CLIAUTH_CERTIFICATE_PENDING);
+                assert_eq!(verstat, "TN-Validation-Failed");
+            });
+        }
+    });
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    gate.wait_for(|s| s.running == 1);
+    assert_eq!(gate.get(|s| s.calls), 1);
+    let thread = gate.get(|s| s.threads[0].clone());
+    assert!(thread.starts_with("cliauth-fetch-"), "{thread}");
+    // SAFETY: as above; no other thread uses the verifier now.
+    unsafe {
+        assert_eq!(
+            cliauth_verifier_set_fetch_budget(verifier, 0, CLIAUTH_BUDGET_NO_TN_VALIDATION),
+            CLIAUTH_OK
+        );
+    }
+    assert_eq!(
+        verify_verstat(verifier, &identity),
+        (CLIAUTH_CERTIFICATE_PENDING, "No-TN-Validation".to_owned())
+    );
+    assert_eq!(
+        result_sip(CLIAUTH_CERTIFICATE_PENDING),
+        436,
+        "certificate_pending is a 436"
+    );
+    // Released: the fetch completes in the background and serves the next calls.
+    gate.set(|s| s.hold = false);
+    gate.wait_for(|s| s.running == 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (r, _) = verify_verstat(verifier, &identity);
+        if r == CLIAUTH_OK {
+            break;
+        }
+        assert_eq!(r, CLIAUTH_CERTIFICATE_PENDING);
+        assert!(std::time::Instant::now() < deadline, "never verified");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(verify_verstat(verifier, &identity).0, CLIAUTH_OK);
+    assert_eq!(gate.get(|s| s.calls), 1);
+    // SAFETY: live handle, freed once.
+    unsafe { cliauth_verifier_free(verifier) };
+
+    // A failing callback: BAD_INFO, then backed off (no second call).
+    let (verifier, identity) = store_verifier(&pki);
+    gate.set(|s| {
+        s.fail = true;
+        s.calls = 0;
+    });
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(
+            cliauth_verifier_set_fetch_callback(verifier, Some(gated), userdata),
+            CLIAUTH_OK
+        );
+        assert_eq!(
+            cliauth_verifier_set_fetch_budget(verifier, 5_000, CLIAUTH_BUDGET_REJECT),
+            CLIAUTH_OK
+        );
+    }
+    for _ in 0..3 {
+        assert_eq!(verify_verstat(verifier, &identity).0, CLIAUTH_BAD_INFO);
+    }
+    assert_eq!(gate.get(|s| s.calls), 1);
+
+    // Freeing the verifier while the callback runs waits for it; it is not called again.
+    let (verifier2, identity2) = store_verifier(&pki);
+    gate.set(|s| {
+        s.fail = false;
+        s.hold = true;
+        s.calls = 0;
+    });
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(
+            cliauth_verifier_set_fetch_callback(verifier2, Some(gated), userdata),
+            CLIAUTH_OK
+        );
+        assert_eq!(
+            cliauth_verifier_set_fetch_budget(verifier2, 0, CLIAUTH_BUDGET_REJECT),
+            CLIAUTH_OK
+        );
+    }
+    assert_eq!(
+        verify_verstat(verifier2, &identity2).0,
+        CLIAUTH_CERTIFICATE_PENDING
+    );
+    gate.wait_for(|s| s.running == 1);
+    let v2 = verifier2 as usize;
+    let freed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let freed = &freed;
+        s.spawn(move || {
+            // SAFETY: the handle is live and used by no other thread now.
+            unsafe { cliauth_verifier_free(v2 as *mut cliauth_verifier) };
+            freed.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(
+            !freed.load(std::sync::atomic::Ordering::SeqCst),
+            "free returned while the callback was running"
+        );
+        gate.set(|s| s.hold = false);
+    });
+    assert!(freed.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(gate.get(|s| (s.calls, s.running)), (1, 0));
+    // SAFETY: live handle, freed once.
+    unsafe { cliauth_verifier_free(verifier) };
+}
+
+fn result_sip(r: cliauth_result) -> u16 {
+    cliauth_result_sip_code(r)
+}

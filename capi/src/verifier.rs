@@ -6,17 +6,28 @@
 //! (`cliauth_verifier_new_store`), where a miss is `CLIAUTH_CERTIFICATE_NEEDED` — or, with a
 //! fetch callback set, a call to the callback, an insert into the store and one retry.
 //!
+//! The fetch callback is an implementation of the core's `Fetch` trait (`CallbackFetch`).
+//! With a fetch budget set (`cliauth_verifier_set_fetch_budget`) it is driven by the core
+//! acquisition policy (`cliauth_core::state::Acquirer`: single-flight per URL, negative
+//! cache with back-off, lifetime floor, stale-while-revalidate) on the acquirer's worker
+//! threads, and a call waits at most the budget (`CLIAUTH_CERTIFICATE_PENDING` after
+//! that). Without a budget the callback keeps its original contract: called on the
+//! verifying thread, then one retry.
+//!
 //! Thread safety: `cliauth_verifier_verify` may be called on one verifier from any number
 //! of threads at once. The configuration functions (`cliauth_verifier_set_…`) must not run
 //! concurrently with any other use of the same verifier: configure first, then share.
 
 use std::ffi::{CString, c_char, c_int, c_void};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use cliauth_core::cert::{CertStore, Credential};
 use cliauth_core::error::LimitKind;
+use cliauth_core::fetch::{Fetch, FetchError, FetchErrorKind, Fetched};
 use cliauth_core::limits::MAX_CHAIN_BYTES;
-use cliauth_core::verify::Verdict;
+use cliauth_core::state::{AcquirePolicy, Acquirer};
+use cliauth_core::verify::{BudgetOutcome, Verdict};
 use cliauth_core::{Call, Claims, Error, Ppt, Verifier, VerifierConfig, VerifyingKey};
 
 use crate::enums::cliauth_ppt;
@@ -30,21 +41,37 @@ use crate::result::{
 use crate::trust::{cliauth_store, cliauth_trust};
 use crate::verdict::cliauth_verdict;
 
-/// A fetch callback: called by `cliauth_verifier_verify` on a certificate store miss to
-/// get the certificate chain published at `url`.
+/// A fetch callback: called on a certificate store miss to get the certificate chain
+/// published at `url`.
 ///
 /// The callback writes the body (a PEM bundle or DER, end-entity first) into `buf`, which
 /// has room for `buf_len` bytes (the library's maximum chain size, 64 KiB), stores its
-/// length in `*out_len` and returns 0. Any other return value means the fetch failed: the
-/// verdict stays `CLIAUTH_CERTIFICATE_NEEDED`. A `*out_len` larger than `buf_len` (a chain
-/// that does not fit) gives `CLIAUTH_LIMIT`. The library validates what it gets, inserts it
-/// into the store with the default lifetime and verifies once more.
+/// length in `*out_len` and returns 0. Any other return value means the fetch failed. The
+/// library validates what it gets and inserts it into the store with the default lifetime.
 ///
 /// `userdata` is the pointer given to `cliauth_verifier_set_fetch_callback`. The callback
-/// runs on the thread that called `cliauth_verifier_verify`, possibly on several threads at
-/// once if the verifier is shared, and possibly more than once for the same URL; it must
-/// not unwind (C++ exceptions, `longjmp`) through the library, and must not free the
-/// verifier.
+/// must not unwind (C++ exceptions, `longjmp`) through the library, and must not free or
+/// configure the verifier. Once `cliauth_verifier_free` (or a later
+/// `cliauth_verifier_set_fetch_callback`) has returned, the callback is never called again
+/// with this `userdata`: those functions wait for calls in progress to return.
+///
+/// Two modes:
+///
+/// - **Without a fetch budget** (the default, as in earlier versions): the callback runs on
+///   the thread that called `cliauth_verifier_verify`, possibly on several threads at
+///   once if the verifier is shared, and possibly more than once for the same URL. A
+///   failed fetch leaves the verdict `CLIAUTH_CERTIFICATE_NEEDED`; a `*out_len` larger
+///   than `buf_len` gives `CLIAUTH_LIMIT`; otherwise the chain is inserted and the token
+///   verified once more.
+/// - **With a fetch budget** (`cliauth_verifier_set_fetch_budget`): the callback runs on
+///   one of the library's worker threads (named `cliauth-fetch-N`, started at the first
+///   fetch), never on the verifying thread, and at most once at a time per URL: concurrent
+///   misses for one URL wait for one call. A failed fetch (or a chain that does not
+///   validate) is remembered and the URL backed off (calls in the back-off window get
+///   `CLIAUTH_BAD_INFO` at once, without a callback); a chain past its lifetime keeps
+///   serving while one refresh runs. The callback should still bound its own time (a
+///   few seconds): the caller stops waiting at the budget, but a callback that never
+///   returns holds a worker. `userdata` must be safe to use from those threads.
 pub type cliauth_fetch_callback = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -73,21 +100,63 @@ impl Source {
     }
 }
 
-struct Fetch {
-    callback: unsafe extern "C" fn(*mut c_void, *const c_char, *mut u8, usize, *mut usize) -> c_int,
-    userdata: *mut c_void,
+/// What a call to the fetch callback gave.
+enum Got {
+    Body(Vec<u8>),
+    /// The callback returned non-zero.
+    Failed,
+    /// The callback reported more than the buffer holds.
+    TooLarge,
+    /// The URL has a NUL byte, or the callback was removed: not called.
+    NotCalled,
 }
 
-impl Fetch {
-    /// Calls the callback for `url`: `None` when it reports failure.
-    fn get(&self, url: &str) -> Option<Result<Vec<u8>, Error>> {
-        let url = CString::new(url).ok()?;
+/// The fetch callback as a core [`Fetch`] implementation.
+struct CallbackFetch {
+    callback: unsafe extern "C" fn(*mut c_void, *const c_char, *mut u8, usize, *mut usize) -> c_int,
+    userdata: *mut c_void,
+    /// Read-locked for each call of the callback; [`close`](Self::close) write-locks it
+    /// (waiting for calls in progress) and clears it: no call after that.
+    open: RwLock<bool>,
+}
+
+// SAFETY: the callback and its userdata may be used from any thread: the caller of
+// `cliauth_verifier_set_fetch_callback` guarantees it for the verifying threads (without
+// a budget) and, as documented on `cliauth_fetch_callback`, for the library's worker
+// threads (with a budget). The struct itself holds no other unsynchronised state.
+unsafe impl Send for CallbackFetch {}
+// SAFETY: as above; `open` is a lock.
+unsafe impl Sync for CallbackFetch {}
+
+impl std::fmt::Debug for CallbackFetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackFetch")
+            .field(
+                "open",
+                &*self.open.read().unwrap_or_else(PoisonError::into_inner),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallbackFetch {
+    /// Calls the callback for `url`, unless it was closed.
+    fn get(&self, url: &str) -> Got {
+        let Ok(url) = CString::new(url) else {
+            return Got::NotCalled;
+        };
+        let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
+        if !*open {
+            return Got::NotCalled;
+        }
         let mut buf = vec![0u8; MAX_CHAIN_BYTES];
         let mut len = 0usize;
         // SAFETY: `callback` and `userdata` were registered together by the caller of
         // `cliauth_verifier_set_fetch_callback`, who guarantees the callback may be called
-        // with its userdata; `url` is a NUL-terminated string, `buf` holds `buf.len()`
-        // writable bytes and `len` is a writable size_t, all alive for the call.
+        // with its userdata (from this thread: see `cliauth_fetch_callback`) until `close`
+        // — which cannot run while `open` is read-locked here. `url` is a NUL-terminated
+        // string, `buf` holds `buf.len()` writable bytes and `len` is a writable size_t,
+        // all alive for the call.
         let rc = unsafe {
             (self.callback)(
                 self.userdata,
@@ -97,17 +166,48 @@ impl Fetch {
                 &mut len,
             )
         };
+        drop(open);
         if rc != 0 {
-            return None;
+            return Got::Failed;
         }
         if len > buf.len() {
-            return Some(Err(Error::Limit {
-                what: LimitKind::Chain,
-                limit: MAX_CHAIN_BYTES,
-            }));
+            return Got::TooLarge;
         }
         buf.truncate(len);
-        Some(Ok(buf))
+        Got::Body(buf)
+    }
+
+    /// Never calls the callback again; waits for the calls in progress to return.
+    fn close(&self) {
+        *self.open.write().unwrap_or_else(PoisonError::into_inner) = false;
+    }
+}
+
+impl Fetch for CallbackFetch {
+    /// The callback cannot be interrupted: `timeout` is not enforced here (the caller
+    /// waits at most its budget all the same).
+    fn fetch(&self, url: &str, _timeout: Duration) -> Result<Fetched, FetchError> {
+        match self.get(url) {
+            Got::Body(body) => Ok(Fetched {
+                body,
+                cache_control: None,
+            }),
+            Got::Failed => Err(FetchError::new(
+                FetchErrorKind::Response,
+                format!("fetch {url}: the fetch callback reported failure"),
+            )),
+            Got::TooLarge => Err(FetchError::new(
+                FetchErrorKind::Response,
+                format!(
+                    "fetch {url}: the fetch callback's chain exceeds the limit of \
+                     {MAX_CHAIN_BYTES} bytes"
+                ),
+            )),
+            Got::NotCalled => Err(FetchError::new(
+                FetchErrorKind::Refused,
+                format!("fetch {url:?}: no fetch callback (removed, or a NUL in the URL)"),
+            )),
+        }
     }
 }
 
@@ -119,7 +219,11 @@ pub struct cliauth_verifier {
     source: Source,
     config: VerifierConfig,
     inner: Verifier,
-    fetch: Option<Fetch>,
+    fetch: Option<Arc<CallbackFetch>>,
+    /// A fetch budget was set: misses go to `acquirer` (made when a callback is set).
+    budget: bool,
+    /// The acquisition policy around `fetch`, kept across reconfigurations.
+    acquirer: Option<Acquirer>,
 }
 
 impl cliauth_verifier {
@@ -130,12 +234,39 @@ impl cliauth_verifier {
             source,
             config,
             fetch: None,
+            budget: false,
+            acquirer: None,
         }
     }
 
     fn reconfigure(&mut self, change: impl FnOnce(&mut VerifierConfig)) {
         change(&mut self.config);
-        self.inner = self.source.verifier(&self.config);
+        self.rebuild();
+    }
+
+    /// Makes `inner` from the settings: with the acquirer when a budget and a callback
+    /// are set.
+    fn rebuild(&mut self) {
+        let mut inner = self.source.verifier(&self.config);
+        if let (true, Some(fetch), Source::Store(store)) = (self.budget, &self.fetch, &self.source)
+        {
+            let acquirer = self.acquirer.get_or_insert_with(|| {
+                let fetch: Arc<dyn Fetch> = Arc::clone(fetch) as Arc<dyn Fetch>;
+                Acquirer::new(fetch, Arc::clone(store), AcquirePolicy::default())
+            });
+            inner = inner.with_acquirer(acquirer.clone());
+        }
+        self.inner = inner;
+    }
+
+    /// Replaces the fetch callback: the old one is closed (no call after this returns).
+    fn set_fetch(&mut self, fetch: Option<CallbackFetch>) {
+        if let Some(old) = self.fetch.take() {
+            old.close();
+        }
+        self.acquirer = None;
+        self.fetch = fetch.map(Arc::new);
+        self.rebuild();
     }
 
     /// Verifies, fetching and retrying once on a store miss when a callback is set.
@@ -143,24 +274,42 @@ impl cliauth_verifier {
         self.with_fetch(now, || self.inner.verify_identity(identity, call, now))
     }
 
-    /// Runs `verify`; on a store miss with a fetch callback set, fetches, inserts and runs
-    /// it once more.
+    /// Runs `verify`; without a budget, on a store miss with a fetch callback set, calls
+    /// it on this thread, inserts and runs `verify` once more. (With a budget the miss
+    /// went to the acquirer inside `verify`.)
     fn with_fetch(
         &self,
         now: i64,
         verify: impl Fn() -> Result<Verdict, Error>,
     ) -> Result<Verdict, Error> {
         let first = verify();
-        let (Err(Error::CertificateNeeded { url }), Some(fetch), Source::Store(store)) =
-            (&first, &self.fetch, &self.source)
+        let (Err(Error::CertificateNeeded { url }), Some(fetch), Source::Store(store), false) =
+            (&first, &self.fetch, &self.source, self.budget)
         else {
             return first;
         };
-        let Some(chain) = fetch.get(url) else {
-            return first;
+        let chain = match fetch.get(url) {
+            Got::Body(chain) => chain,
+            Got::TooLarge => {
+                return Err(Error::Limit {
+                    what: LimitKind::Chain,
+                    limit: MAX_CHAIN_BYTES,
+                });
+            }
+            Got::Failed | Got::NotCalled => return first,
         };
-        store.insert(url, &chain?, now, None)?;
+        store.insert(url, &chain, now, None)?;
         verify()
+    }
+}
+
+impl Drop for cliauth_verifier {
+    fn drop(&mut self) {
+        // Background fetches may still hold the callback: stop them calling it, and wait
+        // for a call in progress, before the caller frees its userdata.
+        if let Some(f) = &self.fetch {
+            f.close();
+        }
     }
 }
 
@@ -340,7 +489,11 @@ pub unsafe extern "C" fn cliauth_verifier_set_strict_profile(
 
 /// Sets (or, with a NULL `callback`, removes) the fetch callback of a store verifier; see
 /// `cliauth_fetch_callback`. `userdata` is passed to every call as is; it must stay valid
-/// while the callback is set, and be safe to use from every thread that verifies.
+/// while the callback is set, and be safe to use from every thread that verifies — and,
+/// with a fetch budget set, from the library's fetch worker threads. Replacing the
+/// callback waits for calls of the previous one in progress; the previous one is never
+/// called again (its userdata may be freed once this returns); with a budget, the
+/// remembered fetch failures are forgotten.
 /// A verifier without a store gives `CLIAUTH_INVALID_PARAMETER`.
 ///
 /// # Safety
@@ -359,7 +512,66 @@ pub unsafe extern "C" fn cliauth_verifier_set_fetch_callback(
         if !matches!(v.source, Source::Store(_)) {
             return Err(CLIAUTH_INVALID_PARAMETER);
         }
-        v.fetch = callback.map(|callback| Fetch { callback, userdata });
+        v.set_fetch(callback.map(|callback| CallbackFetch {
+            callback,
+            userdata,
+            open: RwLock::new(true),
+        }));
+        Ok(())
+    })
+}
+
+/// What a call gets when its certificate chain was not fetched within the fetch budget:
+/// always `CLIAUTH_CERTIFICATE_PENDING` (SIP 436); the outcome sets the verdict's verstat.
+pub type cliauth_budget_outcome = u32;
+/// Reject the call: verstat `TN-Validation-Failed` (answer 436 Bad Identity Info).
+pub const CLIAUTH_BUDGET_REJECT: cliauth_budget_outcome = 0;
+/// Let the call through unverified: verstat `No-TN-Validation`.
+pub const CLIAUTH_BUDGET_NO_TN_VALIDATION: cliauth_budget_outcome = 1;
+
+/// Sets the fetch budget of a store verifier: on a store miss, the call waits at most
+/// `budget_ms` milliseconds (0: not at all) for the chain; when it is not there in time the
+/// verdict is `CLIAUTH_CERTIFICATE_PENDING` (`certificate_pending`, SIP 436, verstat as
+/// `outcome` says: `CLIAUTH_BUDGET_REJECT` or `CLIAUTH_BUDGET_NO_TN_VALIDATION`) while the
+/// fetch completes in the background and serves the next call.
+///
+/// Setting a budget switches the fetch callback to the background mode described at
+/// `cliauth_fetch_callback`: worker threads, one fetch per URL at a time, failures
+/// remembered with back-off (a failed fetch or an invalid chain is then
+/// `CLIAUTH_BAD_INFO`), a lifetime floor and stale-while-revalidate. It may be called
+/// before or after `cliauth_verifier_set_fetch_callback`, and again to change the budget
+/// (the fetch state is kept). Worker threads start at the first fetch: in a program that
+/// forks (e.g. Kamailio), create the verifier in the child, or fork before the first
+/// verification.
+///
+/// Errors: `CLIAUTH_INVALID_PARAMETER` for a verifier without a store or an unknown
+/// `outcome`.
+///
+/// # Safety
+///
+/// As for `cliauth_verifier_set_max_age`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_verifier_set_fetch_budget(
+    verifier: *mut cliauth_verifier,
+    budget_ms: u32,
+    outcome: cliauth_budget_outcome,
+) -> cliauth_result {
+    guard(|| {
+        // SAFETY: the caller guarantees exclusive access to a live verifier.
+        let v = unsafe { borrow_mut(verifier)? };
+        if !matches!(v.source, Source::Store(_)) {
+            return Err(CLIAUTH_INVALID_PARAMETER);
+        }
+        let outcome = match outcome {
+            CLIAUTH_BUDGET_REJECT => BudgetOutcome::Reject,
+            CLIAUTH_BUDGET_NO_TN_VALIDATION => BudgetOutcome::NoTnValidation,
+            _ => return Err(CLIAUTH_INVALID_PARAMETER),
+        };
+        v.budget = true;
+        v.reconfigure(|c| {
+            c.fetch_budget = Duration::from_millis(u64::from(budget_ms));
+            c.on_budget = outcome;
+        });
         Ok(())
     })
 }

@@ -252,6 +252,19 @@ fn all_runs(s: &Setup, threads_n: &str) -> Vec<Run> {
             ],
             0,
         ),
+        run(
+            "verify",
+            &[
+                "budget",
+                &s.file("root.pem"),
+                &s.file("sp-chain.pem"),
+                &s.sp_identity,
+                ORIG,
+                DEST,
+                &now,
+            ],
+            0,
+        ),
     ]
 }
 
@@ -419,6 +432,47 @@ fn verify_example_with_a_store_and_fetch_callback() {
         field(&out, "an hour later", "sip").unwrap(),
         "403 Stale Date"
     );
+}
+
+/// A fetch budget: the slow callback runs on a worker thread; calls over the budget get
+/// `certificate_pending` (436) with the configured verstat; the background fetch then
+/// serves; one fetch in all (the retries while it ran joined it).
+#[test]
+fn verify_example_with_a_fetch_budget() {
+    let s = setup();
+    let (code, out, err) = exec(s, &all_runs(s, "1")[6]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (heading, verstat) in [
+        ("over budget", "TN-Validation-Failed"),
+        ("over budget, let through", "No-TN-Validation"),
+    ] {
+        assert_eq!(
+            field(&out, heading, "result").unwrap(),
+            "certificate_pending (23)",
+            "{out}"
+        );
+        assert_eq!(
+            field(&out, heading, "sip").unwrap(),
+            "436 Bad Identity Info"
+        );
+        assert_eq!(field(&out, heading, "verstat").unwrap(), verstat);
+    }
+    assert_eq!(
+        field(&out, "after the background fetch", "result").unwrap(),
+        "ok (0)",
+        "{out}"
+    );
+    assert_eq!(
+        field(&out, "after the background fetch", "spc").unwrap(),
+        "1234"
+    );
+    assert_eq!(
+        out.matches(&format!("fetch: {X5U} (in the background)\n"))
+            .count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(field(&out, "", "fetches").unwrap(), "1");
 }
 
 #[test]

@@ -27,6 +27,11 @@
 //! peers (127.0.0.0/8, `::1`), lifts the port rule for them, and requires a loopback peer
 //! whenever one of those two exceptions is used. Nothing else private is ever admitted.
 //!
+//! [`http_any_host`] is for libsecsipid compatibility (its `x5u` URLs may be `http`, to
+//! any host, lab networks included): it admits `http` URLs to any host and port with no
+//! address rule. `https` URLs keep every rule, and the deadline, size limit and the rest
+//! of the exchange rules apply to `http` as well.
+//!
 //! The DNS lookup is the system resolver's (`getaddrinfo`): its time counts against the
 //! timeout but is bounded only by the resolver's own limits.
 //!
@@ -40,6 +45,7 @@
 //! [`max_body`]: crate::fetch::FetchConfig::max_body
 //! [`timeout`]: crate::fetch::FetchConfig::timeout
 //! [`allow_http_loopback`]: crate::fetch::FetchConfig::allow_http_loopback
+//! [`http_any_host`]: crate::fetch::FetchConfig::http_any_host
 
 use std::fmt;
 use std::io::{ErrorKind as IoErrorKind, Read};
@@ -62,6 +68,12 @@ pub struct FetchConfig {
     /// [`allowed_ports`](Self::allowed_ports), must then reach a loopback address. Other
     /// private addresses stay refused. Default `false`.
     pub allow_http_loopback: bool,
+    /// Admit `http` URLs to any host and port, private and loopback addresses included,
+    /// with no address rule — libsecsipid compatibility (the `cliauth-secsipid` library),
+    /// never for production: an `http` chain can be swapped on the way, and a token can
+    /// then make the verifier connect anywhere. `https` URLs are not affected. Default
+    /// `false`.
+    pub http_any_host: bool,
     /// The ports an `x5u` URL may name (the scheme's default when absent). Default
     /// `[443, 8443]` (ATIS).
     pub allowed_ports: Vec<u16>,
@@ -82,6 +94,7 @@ impl Default for FetchConfig {
     fn default() -> Self {
         FetchConfig {
             allow_http_loopback: false,
+            http_any_host: false,
             allowed_ports: vec![443, 8443],
             timeout: Duration::from_secs(5),
             max_body: MAX_CHAIN_BYTES,
@@ -95,6 +108,7 @@ impl fmt::Debug for FetchConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FetchConfig")
             .field("allow_http_loopback", &self.allow_http_loopback)
+            .field("http_any_host", &self.http_any_host)
             .field("allowed_ports", &self.allowed_ports)
             .field("timeout", &self.timeout)
             .field("max_body", &self.max_body)
@@ -136,6 +150,8 @@ struct Target {
     /// The peer must be a loopback address (an `http` URL, or a port outside the list,
     /// admitted by `allow_http_loopback`).
     needs_loopback: bool,
+    /// An `http` URL admitted by `http_any_host`: no address rule.
+    any_host: bool,
 }
 
 fn bad(detail: impl Into<String>) -> Error {
@@ -339,7 +355,7 @@ impl Fetcher {
         let scheme = scheme.to_ascii_lowercase();
         let http = match scheme.as_str() {
             "https" => false,
-            "http" if allow => true,
+            "http" if allow || self.config.http_any_host => true,
             "http" => {
                 return Err(bad(format!(
                     "x5u {raw:?}: scheme http is not allowed (https only)"
@@ -378,9 +394,10 @@ impl Fetcher {
             url::Host::Domain(_) => None,
         };
         let port_listed = self.config.allowed_ports.contains(&port);
+        let any_host = http && self.config.http_any_host;
         // Without allow_http_loopback both exceptions were refused above or are refused
         // here; with it, a literal address is known now, a name only once resolved.
-        let needs_loopback = http || !port_listed;
+        let needs_loopback = !any_host && (http || !port_listed);
         if needs_loopback {
             let refuse = |what: String| Err(bad(format!("x5u {raw:?}: {what}")));
             match literal {
@@ -403,7 +420,9 @@ impl Fetcher {
                 _ => {}
             }
         }
-        if let Some(ip) = literal {
+        if let Some(ip) = literal
+            && !any_host
+        {
             check_addr(ip, allow).map_err(|why| bad(format!("x5u {raw:?}: {why}")))?;
         }
         Ok(Target {
@@ -411,6 +430,7 @@ impl Fetcher {
             host,
             port,
             needs_loopback,
+            any_host,
         })
     }
 
@@ -453,7 +473,7 @@ impl Fetcher {
                 format!("fetch {url}: {} has no address", t.host),
             ));
         }
-        for a in &addrs {
+        for a in addrs.iter().filter(|_| !t.any_host) {
             let ip = a.ip();
             check_addr(ip, self.config.allow_http_loopback)
                 .map_err(|why| refused(format!("fetch {url}: {} resolves to {why}", t.host)))?;
@@ -879,6 +899,39 @@ mod tests {
         assert!(lo_detail("http://10.0.0.1/sp.pem").contains("loopback host"));
         assert!(lo_detail("https://10.0.0.1/sp.pem").contains("private"));
         assert!(lo_detail("ftp://127.0.0.1/sp.pem").contains("https only"));
+    }
+
+    #[test]
+    fn http_any_host_admits_http_only() {
+        let f = Fetcher::new(FetchConfig {
+            http_any_host: true,
+            ..FetchConfig::default()
+        });
+        let detail = |u: &str| match f.check_url(u) {
+            Err(Error::BadInfo(d)) => d,
+            other => panic!("{u}: {other:?}"),
+        };
+        for ok in [
+            "http://10.0.0.1/sp.pem",
+            "http://127.0.0.1:8080/sp.pem",
+            "http://[::1]:9/sp.pem",
+            "http://cert.example.net/sp.pem",
+        ] {
+            assert!(f.check_url(ok).is_ok(), "{ok}");
+        }
+        // https keeps every rule; the syntax rules hold for http too.
+        assert!(detail("https://127.0.0.1/sp.pem").contains("loopback"));
+        assert!(detail("https://10.0.0.1/sp.pem").contains("private"));
+        assert!(detail("https://cert.example.net:9443/sp.pem").contains("port 9443"));
+        assert!(detail("http://u@10.0.0.1/sp.pem").contains("userinfo"));
+        assert!(detail("http://10.0.0.1/sp.pem?x").contains("query"));
+        assert!(detail("ftp://10.0.0.1/sp.pem").contains("https only"));
+        // Without it, http stays refused.
+        assert!(
+            Fetcher::new(FetchConfig::default())
+                .check_url("http://cert.example.net/sp.pem")
+                .is_err()
+        );
     }
 
     #[test]

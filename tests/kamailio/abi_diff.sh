@@ -33,6 +33,7 @@ declare -A EXPECTED=(
     [check_full/upper-ALG]="SIP parameter names are case-insensitive (RFC 3261)"
     [check_full/hdr-ppt]="ppt div is supported: the token then lacks its div claim (-231)"
     [check_full/hdr-minimal]="a PASSporT header must carry alg and x5u"
+    [check_full/info-fetch-404]="cheap checks come before the key download: info differs from x5u (-205) without a fetch; libsecsipid fetches first (its 404: -403)"
 )
 
 F="$WORK/fx"

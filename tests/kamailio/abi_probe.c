@@ -511,6 +511,15 @@ int main(int argc, char **argv) {
                 printf("%-28s %d\n", "check_full/info-fetch", CheckFull(full2, 0, 60, "", 2));
                 snprintf(full2, sizeof full2, "%s;info=<%s/missing.pem>;alg=ES256;ppt=shaken", t2, u);
                 printf("%-28s %d\n", "check_full/info-fetch-404", CheckFull(full2, 0, 60, "", 2));
+                {
+                    /* The same 404 for a token whose x5u is the missing URL (no other fault). */
+                    char hdr404[640], t404[2048], miss[300];
+                    snprintf(miss, sizeof miss, "%s/missing.pem", u);
+                    snprintf(hdr404, sizeof hdr404, "{\"alg\":\"ES256\",\"ppt\":\"shaken\",\"typ\":\"passport\",\"x5u\":\"%s\"}", miss);
+                    sign_custom(hdr404, pl2, t404, sizeof t404);
+                    snprintf(full2, sizeof full2, "%s;info=<%s>;alg=ES256;ppt=shaken", t404, miss);
+                    printf("%-28s %d\n", "check_full/x5u-fetch-404", CheckFull(full2, 0, 60, "", 2));
+                }
                 snprintf(full2, sizeof full2, "%s;alg=ES256;ppt=shaken", t2);
                 printf("%-28s %d\n", "check_full/info-fetch-none", CheckFull(full2, 0, 60, "", 2));
                 snprintf(full2, sizeof full2, "%s;info=<ftp://127.0.0.1/k.pem>;alg=ES256;ppt=shaken", t2);

@@ -18,7 +18,17 @@
 //! Freshness: `iat` may be up to `expire` seconds old (libsecsipid's meaning) and, unlike
 //! libsecsipid, which accepts any `iat` in the future, at most `expire` seconds ahead
 //! (-232 either way).
+//!
+//! Cheap checks before downloads: when the key must be downloaded (from the `info` URL,
+//! or a key path that is an `http(s)://` URL), everything cliauth decides without the key
+//! — the Identity parameters, the token's syntax, header and claims, `info` = `x5u`, the
+//! `iat` window — is decided first (`precheck`), and a token that fails it never causes a
+//! download. libsecsipid downloads first; so for a token that fails a cheap check *and*
+//! whose download fails, the code is now the cheap check's (e.g. -232 rather than -402),
+//! and a token with a bad signature and a bad parameter gets the parameter's code. With a
+//! local key, libsecsipid's order of codes is kept.
 
+use cliauth::cert::{CertStore, TrustStore};
 use cliauth::error::Part;
 use cliauth::identity::IdentityHeader;
 use cliauth::passport::header::ALG_ES256;
@@ -61,6 +71,32 @@ fn key_for(src: PubSource<'_>, timeout: i32, now: i64) -> Result<VerifyingKey, i
         PubSource::Remote(u) => crate::url::get_url_content(u, timeout)?,
     };
     crate::certs::verified_key(&bytes, now)
+}
+
+/// Whether the key from `src` means a download.
+fn is_download(src: PubSource<'_>) -> bool {
+    match src {
+        PubSource::Remote(_) => true,
+        PubSource::Location(l) => l.starts_with("http://") || l.starts_with("https://"),
+        PubSource::Data(_) => false,
+    }
+}
+
+/// A verifier with an empty certificate store and no fetcher: cliauth decides every
+/// check that needs no key before it looks the key up, so its answer is
+/// [`Error::CertificateNeeded`] exactly when all of them pass.
+fn keyless(config: &VerifierConfig) -> Verifier {
+    static EMPTY: std::sync::LazyLock<std::sync::Arc<CertStore>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::new(CertStore::new(TrustStore::new())));
+    Verifier::with_store(std::sync::Arc::clone(&EMPTY)).with_config(config.clone())
+}
+
+/// The cheap checks, without the key: `Err` with cliauth's error when one fails.
+fn precheck(r: Result<cliauth::verify::Verdict, Error>) -> Result<(), Error> {
+    match r {
+        Ok(_) | Err(Error::CertificateNeeded { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Checks `value` of form `form` with the key from `src` (`None`: download it from the
@@ -109,6 +145,12 @@ pub fn check_at(
         Form::Token => {
             // A bare token: the key must be given (libsecsipid reads "" as a file name).
             let src = src.unwrap_or(PubSource::Location(""));
+            if is_download(src)
+                && let Err(e) =
+                    precheck(keyless(&config).verify_token(value, &Call::default(), now))
+            {
+                return token_stage(value, &w).unwrap_or_else(|| classify(&e, None, value));
+            }
             let key = match key_for(src, timeout, now) {
                 Ok(k) => k,
                 Err(code) => return token_stage(value, &w).unwrap_or(code),
@@ -138,6 +180,12 @@ pub fn check_at(
             let (src, remote) = match src {
                 Some(s) => (s, false),
                 None => match &h.info {
+                    // Not a URL to download from (libsecsipid: the URL comes first).
+                    Some(info)
+                        if !(info.starts_with("http://") || info.starts_with("https://")) =>
+                    {
+                        return codes::HTTP_INVALID_URL;
+                    }
                     Some(info) => {
                         if options::get().cert_verify == 0 {
                             warn_unverified_info_key();
@@ -147,9 +195,17 @@ pub fn check_at(
                     None => return codes::SIP_HDR_INFO,
                 },
             };
+            if is_download(src)
+                && let Err(e) = precheck(keyless(&config).verify_parsed(&h, &Call::default(), now))
+            {
+                return token_stage(&h.token, &w)
+                    .or_else(|| params_stage(&h))
+                    .or_else(|| header_stage(&h))
+                    .unwrap_or_else(|| classify(&e, Some(&h), &h.token));
+            }
             let key = match key_for(src, timeout, now) {
                 Ok(k) => k,
-                // A download comes first in libsecsipid; a local key after the claims.
+                // A failed download: the cheap checks passed above.
                 Err(code) if remote => return code,
                 Err(code) => return token_stage(&h.token, &w).unwrap_or(code),
             };
@@ -606,13 +662,22 @@ mod tests {
         // No key path: the key comes from info, which must be a URL we can fetch.
         let none = |v: &str| check_at(v.as_bytes(), Form::Full, 60, None, 1, NOW);
         assert_eq!(none(&format!("{tok};alg=ES256")), -303);
+        // An info that is no URL to download from: -401 at once, as in libsecsipid.
         assert_eq!(none(&format!("{tok};info=<ftp://x/y>")), -401);
-        assert_eq!(none(&format!("{tok};info=<file://{}>", f.pub_path())), -401);
-        assert_eq!(none(&format!("{tok};info=<{}>", f.pub_path())), -401);
+        // An info URL other than the token's x5u: decided before any download.
         assert_eq!(
             none(&format!("{tok};info=<http://127.0.0.1:9/k.pem>")),
-            -402
+            -205
         );
+        // A token whose x5u is the info URL: the URL decides.
+        let at = |u: &str| {
+            let t = custom(&f, &HDR.replace(X5U, u), &claims(NOW));
+            none(&format!("{t};info=<{u}>"))
+        };
+        assert_eq!(at("ftp://x/y"), -401);
+        assert_eq!(at(&format!("file://{}", f.pub_path())), -401);
+        assert_eq!(at(f.pub_path()), -401);
+        assert_eq!(at("http://127.0.0.1:9/k.pem"), -402);
     }
 
     #[test]
@@ -674,6 +739,73 @@ mod tests {
             check_at(signed.token().as_bytes(), Form::Token, 60, None, 1, NOW),
             -451
         );
+    }
+
+    /// A token that fails the cheap checks never causes a download: the key server (on
+    /// loopback, counting its connections) is contacted only for a token that passes them.
+    #[test]
+    fn cheap_checks_come_before_any_download() {
+        use std::sync::atomic::Ordering;
+        let _g = lock();
+        let f = Fixture::new();
+        let reply = format!(
+            "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{}",
+            f.pub_pem.len(),
+            f.pub_pem
+        );
+        let (base, conns) =
+            crate::url::tests::serve_counted(vec![reply.into_bytes()], std::time::Duration::ZERO);
+        let url = format!("{base}/sp.pem");
+        let signer = Signer::from_pem(f.prv_pem.as_bytes(), &url).unwrap();
+        let id = |iat: i64| {
+            signer
+                .sign_shaken("12155551212", &["12155551213"], Attest::A, None, iat)
+                .unwrap()
+                .identity()
+        };
+        let good = id(NOW);
+        let tok = &good[..good.find(';').unwrap()];
+        let downloads = || crate::url::DOWNLOADS.load(Ordering::SeqCst);
+        let before = downloads();
+        let none = |v: &str| check_at(v.as_bytes(), Form::Full, 60, None, 1, NOW);
+        let keyed = |v: &str| {
+            check_at(
+                v.as_bytes(),
+                Form::Full,
+                60,
+                Some(PubSource::Location(&url)),
+                1,
+                NOW,
+            )
+        };
+        // Stale, future, bad parameters, info ≠ x5u, a bad token: no download, key from
+        // info or from an http key path alike.
+        for check in [&none as &dyn Fn(&str) -> i32, &keyed] {
+            assert_eq!(check(&id(NOW - 3600)), -232);
+            assert_eq!(check(&id(NOW + 3600)), -232);
+            assert_eq!(check(&good.replace("alg=ES256", "alg=RS256")), -302);
+            assert_eq!(check(&good.replace("ppt=shaken", "ppt=div")), -303);
+            assert_eq!(check(&format!("{tok};info=<{base}/other.pem>")), -205);
+            assert_eq!(check(&format!("x.y.z;info=<{url}>")), -231);
+        }
+        let stale = id(NOW - 3600);
+        assert_eq!(
+            check_at(
+                &stale.as_bytes()[..stale.find(';').unwrap()],
+                Form::Token,
+                60,
+                Some(PubSource::Location(&url)),
+                1,
+                NOW
+            ),
+            -232
+        );
+        assert_eq!(conns.load(Ordering::SeqCst), 0);
+        assert_eq!(downloads(), before);
+        // A token that passes them: one download, verified with the key served.
+        assert_eq!(none(&good), 0);
+        assert_eq!(conns.load(Ordering::SeqCst), 1);
+        assert_eq!(downloads(), before + 1);
     }
 
     #[test]

@@ -37,8 +37,8 @@
 //! | -303 | | `ppt` parameter not supported, or `info` parameter missing/invalid |
 //! | -304 | | empty header (reserved) |
 //! | -401 | HTTP / file | invalid URL (not `http://` or `https://`, or refused by the x5u URL rules) |
-//! | -402 | | the GET failed (connection, timeout, TLS, refused peer) |
-//! | -403 | | HTTP status other than 200 |
+//! | -402 | | the GET failed (name, connection, TLS, timeout), was not done within `FetchBudget`, or the URL is backed off after a failure (`FetchBudget` mode) |
+//! | -403 | | HTTP status other than 200 (a redirect included) |
 //! | -404 | | reading the body failed (or too large) |
 //! | -451 | | cannot read the file |
 //!

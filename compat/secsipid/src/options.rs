@@ -11,9 +11,15 @@
 //! | `CertCAFile` | string | PEM file with the trusted root CA certificates |
 //! | `CertCAInter` | string | PEM file with intermediate CA certificates |
 //! | `CertCRLFile` | string | PEM or DER file with a CRL |
+//! | `FetchBudget` | number | milliseconds a check waits for a download (0, the default: until the download's own timeout); see below |
 //!
 //! `CertVerify` bits: 1 validity period, 2 system root CAs, 4 `CertCAFile` roots,
 //! 8 `CertCAInter` intermediates, 16 `CertCRLFile`.
+//!
+//! `FetchBudget` (not in libsecsipid): with a positive value, a check whose key must be
+//! downloaded waits at most that many milliseconds; a download not done by then gives
+//! -402 and completes in the background, and its body serves the next checks from
+//! memory (one download per URL at a time, failed URLs backed off). See [`crate::url`].
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -43,6 +49,8 @@ pub struct Options {
     pub ca_inter: String,
     /// `CertCRLFile`.
     pub crl_file: String,
+    /// `FetchBudget`, milliseconds (0 or less: no budget).
+    pub fetch_budget: i64,
     /// Bumped on every change, so caches derived from the options can tell they are stale.
     pub generation: u64,
 }
@@ -56,6 +64,7 @@ impl Options {
             ca_file: String::new(),
             ca_inter: String::new(),
             crl_file: String::new(),
+            fetch_budget: 0,
             generation: 0,
         }
     }
@@ -92,6 +101,7 @@ pub fn set_num(name: &str, value: i64) -> bool {
     match name {
         "CacheExpires" => update(|o| o.cache_expires = value),
         "CertVerify" => update(|o| o.cert_verify = value),
+        "FetchBudget" => update(|o| o.fetch_budget = value),
         _ => return false,
     }
     true
@@ -99,7 +109,7 @@ pub fn set_num(name: &str, value: i64) -> bool {
 
 /// Whether `name` is a number option.
 pub fn is_num(name: &str) -> bool {
-    matches!(name, "CacheExpires" | "CertVerify")
+    matches!(name, "CacheExpires" | "CertVerify" | "FetchBudget")
 }
 
 /// `name=value`: a string option takes the value as is; a number option takes it as a
@@ -135,4 +145,22 @@ pub(crate) fn reset() {
         *o = Options::initial();
         o.generation = g;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `FetchBudget` is a number option, by name or as `name=value` (Kamailio's `libopt`).
+    #[test]
+    fn fetch_budget_option() {
+        let _g = crate::test_support::lock();
+        assert!(is_num("FetchBudget"));
+        assert!(set_name_value("FetchBudget=250"));
+        assert_eq!(get().fetch_budget, 250);
+        assert!(set_num("FetchBudget", 0));
+        assert_eq!(get().fetch_budget, 0);
+        assert!(!set_str("FetchBudget", "250"));
+        reset();
+    }
 }

@@ -1,28 +1,41 @@
-//! `SecSIPIDGetURLContent` and key downloads: a small blocking HTTP/1.0 GET for `http://`
-//! URLs (std only), cliauth's [`Fetcher`] for `https://`, and libsecsipid's optional file
-//! cache.
+//! Downloads — `SecSIPIDGetURLContent`, keys at `http(s)://` key paths and at the Identity
+//! header's `info` URL — all through cliauth's fetcher ([`Fetcher`]), the one fetch path
+//! of the project: one deadline covering connect, TLS, headers and body, no redirects, no
+//! proxy, a size limit counted while reading. (This library had its own small HTTP/1.0
+//! client for `http://` before; it is gone, and with it its chunked-body decoder.)
 //!
-//! * `http://host[:port]/path`: one GET, `Connection: close`, no redirects, no proxy; the
-//!   whole exchange is bounded by the timeout (libsecsipid's `timeoutVal`, seconds; 0 or
-//!   less means 5 s here — never unbounded) and the body by [`MAX_BODY`]. Any host is
-//!   reached, as with libsecsipid: http x5u URLs are a lab feature, point production at
-//!   https.
-//! * `https://`: cliauth's fetcher with the ATIS x5u rules (port 443 or 8443, no userinfo,
-//!   query or fragment, public peer addresses only, web PKI server authentication), except
-//!   that any `Content-Type` is accepted, as libsecsipid does. A URL the rules refuse is
-//!   -401; any other failure (connection, TLS, status, size) is -402, since the fetcher
-//!   does not tell them apart.
+//! * `https://`: the ATIS x5u rules (port 443 or 8443, no userinfo, query or fragment,
+//!   public peer addresses only, web PKI server authentication), except that any
+//!   `Content-Type` is accepted, as libsecsipid does.
+//! * `http://`: any host and port ([`FetchConfig::http_any_host`]), as with libsecsipid:
+//!   http x5u URLs are a lab feature; point production at https. No userinfo, query or
+//!   fragment (the x5u syntax rules).
 //! * Anything else is -401.
+//!
+//! The timeout is libsecsipid's `timeoutVal` in seconds (0 or less: 5 s — never
+//! unbounded), a deadline for the whole download; the body is at most [`MAX_BODY`] bytes.
+//! Codes: a URL the rules refuse -401; no answer (name, connection, TLS, timeout) -402; an
+//! HTTP status other than 200 (redirects included) -403; a bad or oversized body -404.
 //!
 //! The file cache (`CacheDirPath`, `CacheExpires`): when a directory is set, a download is
 //! stored in it under the URL with `://` and every `/` replaced by `_`, and reused while
 //! its modification time is less than `CacheExpires` seconds old.
+//!
+//! The fetch budget (`FetchBudget`, milliseconds; 0, the default, is off): a check waits
+//! at most that long for a download. A download not done by then gives -402 and goes on
+//! in the background; its body is then kept in memory and serves the next checks. In this
+//! mode the core library's acquisition rules apply ([`cliauth::state`]): one download per
+//! URL at a time (concurrent checks wait for the same one), a failed URL is backed off
+//! (checks in the back-off window get -402 at once, without a request), and a body is kept
+//! for its `Cache-Control` lifetime (default 24 h), never less than 60 s.
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Condvar, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use cliauth::fetch::{FetchConfig, Fetcher};
+use cliauth::fetch::{FetchConfig, FetchError, FetchErrorKind, Fetcher};
+use cliauth::state::{AcquirePolicy, NegativeCache, host_of};
 
 use crate::codes;
 use crate::options;
@@ -37,8 +50,44 @@ fn timeout_of(seconds: i32) -> Duration {
     if seconds <= 0 {
         DEFAULT_TIMEOUT
     } else {
-        Duration::from_secs(seconds as u64)
+        Duration::from_secs(seconds.unsigned_abs().into())
     }
+}
+
+/// The fetcher: https under the ATIS rules, http to any host; the deadline is the
+/// caller's timeout (`fetch_within`), capped by the largest `timeoutVal`.
+static FETCHER: LazyLock<Fetcher> = LazyLock::new(|| {
+    Fetcher::new(FetchConfig {
+        http_any_host: true,
+        timeout: timeout_of(i32::MAX),
+        max_body: MAX_BODY,
+        require_content_type: false,
+        ..FetchConfig::default()
+    })
+});
+
+/// libsecsipid's code for a failed fetch.
+fn code_of(e: &FetchError) -> i32 {
+    match e.kind {
+        FetchErrorKind::Refused => codes::HTTP_INVALID_URL,
+        FetchErrorKind::Unreachable | FetchErrorKind::TimedOut => codes::HTTP_GET,
+        // The fetcher words a status (and a redirect, which is one) as "HTTP status N".
+        FetchErrorKind::Response if e.detail.contains("HTTP status") => codes::HTTP_STATUS_CODE,
+        FetchErrorKind::Response => codes::HTTP_READ_BODY,
+    }
+}
+
+#[cfg(test)]
+pub(crate) static DOWNLOADS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+/// One download, now: the body and its `Cache-Control`.
+fn download(url: &str, timeout: Duration) -> Result<(Vec<u8>, Option<String>), FetchError> {
+    #[cfg(test)]
+    DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    FETCHER
+        .fetch_within(url, timeout)
+        .map(|f| (f.body, f.cache_control))
 }
 
 /// The cache file name of `url` inside `dir`.
@@ -91,257 +140,266 @@ fn store(url: &str, body: &[u8]) {
     }
 }
 
-/// The content of `url` (through the file cache when one is configured).
+/// The content of `url` (through the file cache when one is configured, and within the
+/// fetch budget when one is set).
 pub fn get_url_content(url: &str, timeout: i32) -> Result<Vec<u8>, i32> {
-    let fetch: fn(&str, Duration) -> Result<Vec<u8>, i32> = if url.starts_with("http://") {
-        http_get
-    } else if url.starts_with("https://") {
-        https_get
-    } else {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(codes::HTTP_INVALID_URL);
-    };
+    }
+    FETCHER
+        .check_url(url)
+        .map_err(|_| codes::HTTP_INVALID_URL)?;
     if let Some(body) = cached(url) {
         return Ok(body);
     }
-    let body = fetch(url, timeout_of(timeout))?;
+    let timeout = timeout_of(timeout);
+    let budget = options::get().fetch_budget;
+    if budget > 0 {
+        let budget = Duration::from_millis(budget.unsigned_abs());
+        return BACKGROUND.get(url, timeout, budget);
+    }
+    let (body, _) = download(url, timeout).map_err(|e| code_of(&e))?;
     store(url, &body);
     Ok(body)
 }
 
-fn https_get(url: &str, timeout: Duration) -> Result<Vec<u8>, i32> {
-    let f = Fetcher::new(FetchConfig {
-        timeout,
-        max_body: MAX_BODY,
-        require_content_type: false,
-        ..FetchConfig::default()
-    });
-    f.check_url(url).map_err(|_| codes::HTTP_INVALID_URL)?;
-    f.fetch(url).map(|r| r.body).map_err(|_| codes::HTTP_GET)
+/// The most bodies kept in memory in budget mode.
+const MAX_KEPT: usize = 1024;
+/// The most downloads running in the background at once.
+const MAX_RUNNING: usize = 64;
+
+type Outcome = Result<Arc<Vec<u8>>, i32>;
+
+/// A download in progress, waited on by every check that wants its URL.
+#[derive(Default)]
+struct Flight {
+    done: Mutex<Option<Outcome>>,
+    cv: Condvar,
 }
 
-/// Splits `http://authority/path` into (host, port, path).
-fn split_http(url: &str) -> Option<(String, u16, String)> {
-    let rest = url.strip_prefix("http://")?;
-    let (authority, path) = match rest.find(['/', '?', '#']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let path = path.split('#').next().unwrap_or("/");
-    let path = if path.starts_with('/') {
-        path.to_owned()
-    } else {
-        format!("/{path}")
-    };
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None if after.is_empty() => 80,
-            None => return None,
-        };
-        (h.to_owned(), port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), p.parse().ok()?),
-            None => (authority.to_owned(), 80),
-        }
-    };
-    let ok = |c: char| c.is_ascii_alphanumeric() || ".-_:".contains(c);
-    if host.is_empty() || !host.chars().all(ok) || path.bytes().any(|b| b <= b' ' || b >= 0x7f) {
-        return None;
-    }
-    Some((host, port, path))
-}
-
-fn http_get(url: &str, timeout: Duration) -> Result<Vec<u8>, i32> {
-    let (host, port, path) = split_http(url).ok_or(codes::HTTP_INVALID_URL)?;
-    let deadline = Instant::now() + timeout;
-    let left = || {
-        deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-            .ok_or(codes::HTTP_GET)
-    };
-    let addrs: Vec<_> = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|_| codes::HTTP_GET)?
-        .collect();
-    let mut stream = None;
-    for a in &addrs {
-        if let Ok(s) = TcpStream::connect_timeout(a, left()?) {
-            stream = Some(s);
-            break;
-        }
-    }
-    let mut s = stream.ok_or(codes::HTTP_GET)?;
-    let host_header = if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.clone()
-    };
-    let host_header = if port == 80 {
-        host_header
-    } else {
-        format!("{host_header}:{port}")
-    };
-    let req = format!(
-        "GET {path} HTTP/1.0\r\nHost: {host_header}\r\nUser-Agent: cliauth-secsipid\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    );
-    s.set_write_timeout(Some(left()?))
-        .map_err(|_| codes::HTTP_GET)?;
-    s.write_all(req.as_bytes()).map_err(|_| codes::HTTP_GET)?;
-
-    // Read the head, then the body, each read bounded by what is left of the timeout.
-    let mut buf = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = find(&buf, b"\r\n\r\n") {
-            break i + 4;
-        }
-        if buf.len() > 64 * 1024 {
-            return Err(codes::HTTP_GET);
-        }
-        s.set_read_timeout(Some(left()?))
-            .map_err(|_| codes::HTTP_GET)?;
-        match s.read(&mut chunk) {
-            Ok(0) => return Err(codes::HTTP_GET),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(_) => return Err(codes::HTTP_GET),
-        }
-    };
-    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| codes::HTTP_GET)?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let mut parts = status_line.split_whitespace();
-    let version = parts.next().unwrap_or("");
-    let status: u16 = parts
-        .next()
-        .and_then(|c| c.parse().ok())
-        .ok_or(codes::HTTP_GET)?;
-    if !version.starts_with("HTTP/") {
-        return Err(codes::HTTP_GET);
-    }
-    if status != 200 {
-        return Err(codes::HTTP_STATUS_CODE);
-    }
-    let mut content_length = None;
-    let mut chunked = false;
-    for l in lines {
-        if let Some((k, v)) = l.split_once(':') {
-            let k = k.trim();
-            if k.eq_ignore_ascii_case("content-length") {
-                content_length = Some(
-                    v.trim()
-                        .parse::<usize>()
-                        .map_err(|_| codes::HTTP_READ_BODY)?,
-                );
-            } else if k.eq_ignore_ascii_case("transfer-encoding")
-                && v.trim().eq_ignore_ascii_case("chunked")
-            {
-                chunked = true;
+impl Flight {
+    fn wait(&self, budget: Duration) -> Option<Outcome> {
+        let until = Instant::now() + budget;
+        let mut g = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(r) = g.as_ref() {
+                return Some(r.clone());
             }
+            let left = until.checked_duration_since(Instant::now())?;
+            g = self
+                .cv
+                .wait_timeout(g, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
-    if content_length.is_some_and(|n| n > MAX_BODY) {
-        return Err(codes::HTTP_READ_BODY);
-    }
-    let mut body = buf[head_end..].to_vec();
-    loop {
-        if content_length.is_some_and(|n| body.len() >= n) {
-            break;
-        }
-        if body.len() > MAX_BODY + 64 * 1024 {
-            return Err(codes::HTTP_READ_BODY);
-        }
-        s.set_read_timeout(Some(left().map_err(|_| codes::HTTP_READ_BODY)?))
-            .map_err(|_| codes::HTTP_READ_BODY)?;
-        match s.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
-            Err(_) => return Err(codes::HTTP_READ_BODY),
-        }
-    }
-    if let Some(n) = content_length {
-        if body.len() < n {
-            return Err(codes::HTTP_READ_BODY);
-        }
-        body.truncate(n);
-    }
-    if chunked {
-        body = dechunk(&body).ok_or(codes::HTTP_READ_BODY)?;
-    }
-    if body.len() > MAX_BODY {
-        return Err(codes::HTTP_READ_BODY);
-    }
-    Ok(body)
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+enum Slot {
+    Running(Arc<Flight>),
+    Kept { body: Arc<Vec<u8>>, until: i64 },
 }
 
-/// Decodes a chunked body (a server may send one even to an HTTP/1.0 request).
-fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = find(b, b"\r\n")?;
-        let size_text = std::str::from_utf8(&b[..eol]).ok()?;
-        let size_text = size_text.split(';').next()?.trim();
-        let size = usize::from_str_radix(size_text, 16).ok()?;
-        b = &b[eol + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        if b.len() < size + 2 || out.len() + size > MAX_BODY {
-            return None;
-        }
-        out.extend_from_slice(&b[..size]);
-        b = &b[size + 2..];
+/// Budget mode: downloads on background threads, bodies kept in memory, failures backed
+/// off with the core's [`NegativeCache`].
+struct Background {
+    slots: Mutex<HashMap<String, Slot>>,
+    negative: NegativeCache,
+    policy: AcquirePolicy,
+}
+
+static BACKGROUND: LazyLock<Background> = LazyLock::new(|| {
+    let policy = AcquirePolicy::default();
+    Background {
+        slots: Mutex::new(HashMap::new()),
+        negative: NegativeCache::new(policy.backoff),
+        policy,
     }
+});
+
+impl Background {
+    fn get(&'static self, url: &str, timeout: Duration, budget: Duration) -> Result<Vec<u8>, i32> {
+        let now = crate::check::now();
+        let flight = {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            match slots.get(url) {
+                Some(Slot::Kept { body, until }) if *until > now => {
+                    return Ok(body.as_ref().clone());
+                }
+                Some(Slot::Running(f)) => Arc::clone(f),
+                _ => {
+                    let host = host_of(url);
+                    if self.negative.check(url, &host, now).is_some() {
+                        return Err(codes::HTTP_GET);
+                    }
+                    let running = slots
+                        .values()
+                        .filter(|s| matches!(s, Slot::Running(_)))
+                        .count();
+                    if running >= MAX_RUNNING {
+                        return Err(codes::HTTP_GET);
+                    }
+                    if slots.len() >= MAX_KEPT {
+                        slots.retain(|_, s| match s {
+                            Slot::Running(_) => true,
+                            Slot::Kept { until, .. } => *until > now,
+                        });
+                    }
+                    if slots.len() >= MAX_KEPT {
+                        slots.retain(|_, s| matches!(s, Slot::Running(_)));
+                    }
+                    let f = Arc::new(Flight::default());
+                    let (u, f2) = (url.to_owned(), Arc::clone(&f));
+                    let spawned = std::thread::Builder::new()
+                        .name("secsipid-fetch".into())
+                        .spawn(move || self.run(&u, &host, timeout, &f2));
+                    if spawned.is_err() {
+                        return Err(codes::HTTP_GET);
+                    }
+                    slots.insert(url.to_owned(), Slot::Running(Arc::clone(&f)));
+                    f
+                }
+            }
+        };
+        match flight.wait(budget) {
+            Some(r) => r.map(|b| b.as_ref().clone()),
+            None => Err(codes::HTTP_GET),
+        }
+    }
+
+    /// One download, on its own thread: keeps the body or remembers the failure, then
+    /// wakes the waiting checks.
+    fn run(&self, url: &str, host: &str, timeout: Duration, flight: &Flight) {
+        let got = download(url, timeout);
+        if let Ok((body, _)) = &got {
+            store(url, body);
+        }
+        let now = crate::check::now();
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let outcome = match got {
+            Ok((body, cache_control)) => {
+                self.negative.succeeded(url, host);
+                let body = Arc::new(body);
+                let until = now.saturating_add(self.policy.ttl(cache_control.as_deref()));
+                slots.insert(
+                    url.to_owned(),
+                    Slot::Kept {
+                        body: Arc::clone(&body),
+                        until,
+                    },
+                );
+                Ok(body)
+            }
+            Err(e) => {
+                let code = code_of(&e);
+                let host_level = e.kind.is_host_level();
+                self.negative.failed(url, host, e.into(), host_level, now);
+                slots.remove(url);
+                Err(code)
+            }
+        };
+        drop(slots);
+        *flight.done.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        flight.cv.notify_all();
+    }
+}
+
+/// Forgets the bodies kept and the failures remembered in budget mode (tests).
+#[cfg(test)]
+pub(crate) fn reset_background() {
+    let b = &*BACKGROUND;
+    b.slots
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .retain(|_, s| matches!(s, Slot::Running(_)));
+    // The negative cache has no clear: failures are forgotten on success only, so tests
+    // use fresh URLs (the loopback port differs per server).
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::net::TcpListener;
 
+    use std::io::Read;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     /// Serves `responses` (one per connection) on a loopback port; returns the base URL.
     pub(crate) fn serve(responses: Vec<Vec<u8>>) -> String {
+        serve_counted(responses, Duration::ZERO).0
+    }
+
+    /// Serves `responses` (one per connection, each after `delay`) on a loopback port;
+    /// returns the base URL and the count of connections accepted.
+    pub(crate) fn serve_counted(
+        responses: Vec<Vec<u8>>,
+        delay: Duration,
+    ) -> (String, Arc<AtomicUsize>) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&count);
         std::thread::spawn(move || {
             for r in responses {
                 let Ok((mut s, _)) = l.accept() else { return };
+                c.fetch_add(1, Ordering::SeqCst);
                 let mut req = [0u8; 2048];
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
                 let _ = s.read(&mut req);
+                std::thread::sleep(delay);
                 let _ = s.write_all(&r);
             }
         });
-        format!("http://{addr}")
+        (format!("http://{addr}"), count)
     }
 
+    /// FetchBudget: a slow download is not waited for past the budget (-402) and goes on
+    /// in the background; concurrent checks share it; its body then serves from memory.
+    /// A failure is backed off: no second request within the back-off.
     #[test]
-    fn splits_urls() {
-        assert_eq!(
-            split_http("http://a.example/x/y.pem"),
-            Some(("a.example".into(), 80, "/x/y.pem".into()))
+    fn fetch_budget() {
+        let _g = crate::test_support::lock();
+        assert!(options::set_num("FetchBudget", 100));
+        let ok = b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nbody".to_vec();
+        let (base, conns) = serve_counted(vec![ok], Duration::from_millis(600));
+        let u = format!("{base}/slow.pem");
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| assert_eq!(get_url_content(&u, 5), Err(codes::HTTP_GET)));
+            }
+        });
+        assert!(
+            start.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            start.elapsed()
         );
-        assert_eq!(
-            split_http("http://127.0.0.1:8080"),
-            Some(("127.0.0.1".into(), 8080, "/".into()))
-        );
-        assert_eq!(
-            split_http("http://[::1]:81/k?x=1#f"),
-            Some(("::1".into(), 81, "/k?x=1".into()))
-        );
-        assert_eq!(split_http("http://u@h/x"), None);
-        assert_eq!(split_http("http:///x"), None);
-        assert_eq!(split_http("http://h:port/x"), None);
-        assert_eq!(split_http("http://h/a b"), None);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let body = loop {
+            match get_url_content(&u, 5) {
+                Ok(b) => break b,
+                Err(c) => assert_eq!(c, codes::HTTP_GET),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the background download never served"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(body, b"body");
+        // From memory now: the server (which served one connection) is not asked again.
+        assert_eq!(get_url_content(&u, 5).unwrap(), b"body");
+        assert_eq!(conns.load(Ordering::SeqCst), 1);
+
+        let fail = b"HTTP/1.0 500 Oops\r\n\r\n".to_vec();
+        let (base, conns) = serve_counted(vec![fail.clone(), fail], Duration::ZERO);
+        let u = format!("{base}/fail.pem");
+        assert!(options::set_num("FetchBudget", 2000));
+        assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_STATUS_CODE));
+        assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_GET));
+        assert_eq!(conns.load(Ordering::SeqCst), 1);
+        reset_background();
+        options::reset();
     }
 
     #[test]
@@ -354,13 +412,41 @@ mod tests {
         let nf = b"HTTP/1.0 404 Not Found\r\n\r\nno".to_vec();
         let short = b"HTTP/1.0 200 OK\r\nContent-Length: 50\r\n\r\nhello".to_vec();
         let garbage = b"SSH-2.0-x\r\n\r\n".to_vec();
-        let base = serve(vec![ok, chunked, nf, short, garbage]);
+        // A hostile chunk size (the old hand-written decoder overflowed on it), a body
+        // over the limit, and a redirect.
+        let hostile = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab\r\n0\r\n\r\n"
+            .to_vec();
+        let huge = format!(
+            "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY + 1
+        )
+        .into_bytes();
+        let mut endless = b"HTTP/1.0 200 OK\r\n\r\n".to_vec();
+        endless.resize(endless.len() + MAX_BODY + 10, b'x');
+        let redirect = b"HTTP/1.0 302 Found\r\nLocation: http://127.0.0.1:9/\r\n\r\n".to_vec();
+        let base = serve(vec![
+            ok, chunked, nf, short, garbage, hostile, huge, endless, redirect,
+        ]);
         let u = format!("{base}/k.pem");
         assert_eq!(get_url_content(&u, 2).unwrap(), b"hello");
         assert_eq!(get_url_content(&u, 2).unwrap(), b"hello");
         assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_STATUS_CODE));
         assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_READ_BODY));
         assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_GET));
+        // The hostile chunk size: no overflow, no huge allocation — what arrived (ureq
+        // ends a chunked body at the connection's end) or an error.
+        match get_url_content(&u, 2) {
+            Ok(b) => assert!(b.len() <= 16, "{}", b.len()),
+            Err(c) => assert_eq!(c, codes::HTTP_READ_BODY),
+        }
+        assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_READ_BODY));
+        assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_READ_BODY));
+        assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_STATUS_CODE));
+        // The x5u syntax rules hold for http too.
+        assert_eq!(
+            get_url_content(&format!("{base}/k.pem?x=1"), 1),
+            Err(codes::HTTP_INVALID_URL)
+        );
         assert_eq!(
             get_url_content("http://127.0.0.1:9/x", 1),
             Err(codes::HTTP_GET)

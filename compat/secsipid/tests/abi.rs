@@ -312,21 +312,30 @@ fn check_full_codes() {
     assert_eq!(check_full(&v, -1, &key), -232);
     assert_eq!(check_full(&v, 60, &f.path("other-pub.pem")), -251);
     // Empty (or NULL) key path: the key is downloaded from info (no name lookups here:
-    // loopback literals only). https to a loopback peer is refused by the x5u rules;
+    // loopback literals only) — after the cheap checks: an info that differs from the
+    // token's x5u never causes a download (-205, where libsecsipid tries the download
+    // first).
+    assert_eq!(
+        check_full(&v.replace(X5U, "http://127.0.0.1:9/sp.pem"), 60, &c("")),
+        -205
+    );
+    // Tokens signed for the URL: https to a loopback peer is refused by the x5u rules;
     // nothing listens on port 9.
-    let https_local = v.replace(X5U, "https://127.0.0.1/sp.pem");
+    let signed_for = |x5u: &str| {
+        let (_, v) = get_identity(&f, "12155551212", "A", x5u, "prv.pem");
+        v.unwrap()
+    };
+    let https_local = signed_for("https://127.0.0.1/sp.pem");
     assert_eq!(check_full(&https_local, 60, &c("")), -401);
-    let http_local = c(&v.replace(X5U, "http://127.0.0.1:9/sp.pem"));
+    let http_local = c(&signed_for("http://127.0.0.1:9/sp.pem"));
     assert_eq!(check_full(http_local.to_str().unwrap(), 60, &c("")), -402);
     // SAFETY: valid identity, NULL key path.
     assert_eq!(
         unsafe { SecSIPIDCheckFull(p(&http_local), 0, 60, null_mut(), 1) },
         -402
     );
-    assert_eq!(
-        check_full(&v.replace(X5U, "ftp://cert.example.org/sp.pem"), 60, &c("")),
-        -401
-    );
+    // The same token, stale: no download, -232.
+    assert_eq!(check_full(http_local.to_str().unwrap(), -1, &c("")), -232);
 }
 
 #[test]
