@@ -440,7 +440,12 @@ fn verify_example_with_a_store_and_fetch_callback() {
 #[test]
 fn verify_example_with_a_fetch_budget() {
     let s = setup();
-    let (code, out, err) = exec(s, &all_runs(s, "1")[6]);
+    let runs = all_runs(s, "1");
+    let budget = runs
+        .iter()
+        .find(|r| r.args.first().is_some_and(|a| a == "budget"))
+        .unwrap();
+    let (code, out, err) = exec(s, budget);
     assert_eq!(code, 0, "{out}{err}");
     for (heading, verstat) in [
         ("over budget", "TN-Validation-Failed"),
