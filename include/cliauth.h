@@ -942,6 +942,62 @@ cliauth_result cliauth_verifier_set_fetch_budget(cliauth_verifier *verifier,
                                                  cliauth_budget_outcome outcome);
 
 /**
+ * Gives the verifier a verdict cache of `capacity` tokens (0 removes it): verifications
+ * with a Call-ID (`cliauth_verifier_verify_call`) remember each token that verified, with
+ * its Call-ID, for its freshness window. The same token again with the same Call-ID (a
+ * retransmission, a forked INVITE) is answered from the cache without verifying the
+ * signature again (`cliauth_verdict_replay` gives `"repeat"`); with another Call-ID it is
+ * a replay: `CLIAUTH_REPLAY` (SIP 438), or, with `report_replays` non-zero, a valid
+ * verdict marked `"replayed"`. At capacity new tokens are verified but not recorded
+ * (`"unrecorded"`): live entries are never evicted, so a flood cannot make a replay pass.
+ * With shared state set (`cliauth_verifier_set_shared_state`) replays are also caught
+ * across processes and machines.
+ *
+ * # Safety
+ *
+ * As for `cliauth_verifier_set_max_age`.
+ */
+cliauth_result cliauth_verifier_set_verdict_cache(cliauth_verifier *verifier,
+                                                  size_t capacity,
+                                                  int report_replays);
+
+/**
+ * Shares the verifier's state through the Redis server at `url` (`redis://HOST:PORT`,
+ * `redis://:PASSWORD@HOST:PORT/DB`), or stops sharing it (`url` NULL or empty): the
+ * verdict cache's replay records (a token replayed to another process or machine is
+ * caught) and, for a store verifier with a fetch budget, the fetched chains (each `x5u`
+ * fetched once for all processes; every process still validates what it reads). No
+ * connection is made here; when Redis is unreachable verification goes on with this
+ * process's state (`cliauth_verdict_replay` says `"local_only"`), and no call fails
+ * because of it. Call it before `cliauth_verifier_set_verdict_cache` or again after it;
+ * a verdict cache set before is replaced (empty).
+ *
+ * Errors: `CLIAUTH_INVALID_PARAMETER` for a URL that is not a Redis URL.
+ *
+ * # Safety
+ *
+ * As for `cliauth_verifier_set_max_age`; `url` NULL or a NUL-terminated string.
+ */
+cliauth_result cliauth_verifier_set_shared_state(cliauth_verifier *verifier, const char *url);
+
+/**
+ * Verifies one Identity header value as `cliauth_verifier_verify` does, for the call
+ * whose SIP Call-ID is `call_id` (NULL: none, the verdict cache is not used); see
+ * `cliauth_verifier_set_verdict_cache`.
+ *
+ * # Safety
+ *
+ * As for `cliauth_verifier_verify`; `call_id` NULL or a NUL-terminated string.
+ */
+cliauth_result cliauth_verifier_verify_call(const cliauth_verifier *verifier,
+                                            const char *identity,
+                                            const char *orig,
+                                            const char *dest,
+                                            const char *call_id,
+                                            int64_t now,
+                                            cliauth_verdict **verdict_out);
+
+/**
  * Verifies one Identity header value (`token;info=<…>;alg=ES256;ppt=shaken`, optionally
  * with the `Identity:` header name, or a bare token) for a call from `orig` to `dest` at
  * time `now` (seconds since the Unix epoch).
@@ -1007,6 +1063,21 @@ cliauth_result cliauth_verifier_verify_compact(const cliauth_verifier *verifier,
  * it.
  */
 void cliauth_verifier_free(cliauth_verifier *verifier);
+
+/**
+ * What the verifier's verdict cache knew of a valid token (see
+ * `cliauth_verifier_set_verdict_cache`): `"unchecked"` (no cache, or no Call-ID),
+ * `"first"`, `"repeat"` (the same token again for the same Call-ID: answered from the
+ * cache without verifying the signature again), `"replayed"` (another Call-ID, reported
+ * rather than rejected), `"unrecorded"` (the cache was full) or `"local_only"` (the
+ * shared state could not be reached). `""` for a failed verification; NULL for NULL.
+ * Static: never freed.
+ *
+ * # Safety
+ *
+ * `verdict` must be NULL or a live verdict.
+ */
+const char *cliauth_verdict_replay(const cliauth_verdict *verdict);
 
 /**
  * The result of the verification: `CLIAUTH_OK`, or why it failed. NULL gives

@@ -1215,3 +1215,182 @@ fn fetch_budget_runs_the_callback_in_the_background() {
 fn result_sip(r: cliauth_result) -> u16 {
     cliauth_result_sip_code(r)
 }
+
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
+
+/// Verifies `identity` for the call `call_id`; returns the result and the replay word.
+fn verify_call(
+    verifier: *const cliauth_verifier,
+    identity: &CStr,
+    call_id: Option<&CStr>,
+) -> (cliauth_result, Option<String>) {
+    let mut verdict = null_mut();
+    // SAFETY: valid handles and strings; the verdict is freed here.
+    unsafe {
+        let r = cliauth_verifier_verify_call(
+            verifier,
+            identity.as_ptr(),
+            c"12155551212".as_ptr(),
+            c"12155551213".as_ptr(),
+            call_id.map_or(null(), CStr::as_ptr),
+            NOW + 1,
+            &mut verdict,
+        );
+        assert_eq!(cliauth_verdict_result(verdict), r);
+        if r == CLIAUTH_REPLAY {
+            assert_eq!(cliauth_verdict_sip_code(verdict), 438);
+            assert_eq!(text(cliauth_result_kind(r)).unwrap(), "replay");
+        }
+        let replay = text(cliauth_verdict_replay(verdict));
+        cliauth_verdict_free(verdict);
+        (r, replay)
+    }
+}
+
+#[test]
+fn verdict_cache_answers_repeats_and_catches_replays() {
+    let (signer, verifier) = pair();
+    let identity = CString::new(sign(signer, CLIAUTH_FORM_IDENTITY)).unwrap();
+    let word = |s: &str| Some(s.to_owned());
+    // No cache yet: unchecked.
+    assert_eq!(
+        verify_call(verifier, &identity, Some(c"a")),
+        (CLIAUTH_OK, word("unchecked"))
+    );
+    // SAFETY: live verifier, exclusive here.
+    assert_eq!(
+        unsafe { cliauth_verifier_set_verdict_cache(verifier, 1000, 0) },
+        CLIAUTH_OK
+    );
+    assert_eq!(
+        verify_call(verifier, &identity, Some(c"a")),
+        (CLIAUTH_OK, word("first"))
+    );
+    assert_eq!(
+        verify_call(verifier, &identity, Some(c"a")),
+        (CLIAUTH_OK, word("repeat"))
+    );
+    assert_eq!(
+        verify_call(verifier, &identity, Some(c"b")),
+        (CLIAUTH_REPLAY, word(""))
+    );
+    assert_eq!(
+        verify_call(verifier, &identity, None),
+        (CLIAUTH_OK, word("unchecked"))
+    );
+    // Report instead of reject; capacity 0 removes the cache.
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(
+            cliauth_verifier_set_verdict_cache(verifier, 1000, 1),
+            CLIAUTH_OK
+        );
+    }
+    verify_call(verifier, &identity, Some(c"a"));
+    assert_eq!(
+        verify_call(verifier, &identity, Some(c"b")),
+        (CLIAUTH_OK, word("replayed"))
+    );
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(
+            cliauth_verifier_set_verdict_cache(verifier, 0, 0),
+            CLIAUTH_OK
+        );
+        assert_eq!(
+            cliauth_verifier_set_shared_state(verifier, c"postgres://db".as_ptr()),
+            CLIAUTH_INVALID_PARAMETER
+        );
+        assert_eq!(
+            cliauth_verifier_set_shared_state(verifier, null()),
+            CLIAUTH_OK
+        );
+        assert_eq!(
+            cliauth_verifier_set_shared_state(null_mut(), c"redis://127.0.0.1".as_ptr()),
+            CLIAUTH_NULL_PARAMETER
+        );
+        assert!(cliauth_verdict_replay(null()).is_null());
+    }
+    assert_eq!(
+        verify_call(verifier, &identity, Some(c"b")),
+        (CLIAUTH_OK, word("unchecked"))
+    );
+    // SAFETY: live handles, freed once.
+    unsafe {
+        cliauth_signer_free(signer);
+        cliauth_verifier_free(verifier);
+    }
+}
+
+#[test]
+fn shared_state_catches_a_replay_to_another_verifier() {
+    let mut redis = redis_server::RedisServer::start();
+    let url = CString::new(redis.url()).unwrap();
+    let (key, der) = SigningKey::generate().unwrap();
+    let key_pem = pkcs8_pem(&der);
+    let pub_pem = key.verifying_key().to_pem().unwrap();
+    let mut signer = null_mut();
+    let mut nodes = [null_mut(), null_mut()];
+    // SAFETY: valid buffers, strings and out pointers.
+    unsafe {
+        assert_eq!(
+            cliauth_signer_new_pem(key_pem.as_ptr(), key_pem.len(), X5U.as_ptr(), &mut signer),
+            CLIAUTH_OK
+        );
+        for n in &mut nodes {
+            assert_eq!(
+                cliauth_verifier_new_pubkey(pub_pem.as_ptr(), pub_pem.len(), n),
+                CLIAUTH_OK
+            );
+            // Shared state before and after the cache: both orders work.
+            assert_eq!(
+                cliauth_verifier_set_shared_state(*n, url.as_ptr()),
+                CLIAUTH_OK
+            );
+            assert_eq!(cliauth_verifier_set_verdict_cache(*n, 1000, 0), CLIAUTH_OK);
+        }
+        assert_eq!(
+            cliauth_verifier_set_shared_state(nodes[1], url.as_ptr()),
+            CLIAUTH_OK
+        );
+    }
+    let identity = CString::new(sign(signer, CLIAUTH_FORM_IDENTITY)).unwrap();
+    let word = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        verify_call(nodes[0], &identity, Some(c"call-1")),
+        (CLIAUTH_OK, word("first"))
+    );
+    // The same call through the other node (a second hop): fine; another call: a replay.
+    assert_eq!(
+        verify_call(nodes[1], &identity, Some(c"call-1")),
+        (CLIAUTH_OK, word("first"))
+    );
+    assert_eq!(
+        verify_call(nodes[1], &identity, Some(c"call-2")).0,
+        CLIAUTH_REPLAY
+    );
+    // Redis gone: verification goes on, with local state only.
+    redis.kill();
+    let mut other = null_mut();
+    // SAFETY: valid buffers and out pointers.
+    unsafe {
+        assert_eq!(
+            cliauth_signer_new_pem(key_pem.as_ptr(), key_pem.len(), X5U.as_ptr(), &mut other),
+            CLIAUTH_OK
+        );
+    }
+    let fresh = CString::new(sign(other, CLIAUTH_FORM_IDENTITY)).unwrap();
+    assert_eq!(
+        verify_call(nodes[0], &fresh, Some(c"call-3")),
+        (CLIAUTH_OK, word("local_only"))
+    );
+    // SAFETY: live handles, freed once.
+    unsafe {
+        cliauth_signer_free(signer);
+        cliauth_signer_free(other);
+        for n in nodes {
+            cliauth_verifier_free(n);
+        }
+    }
+}

@@ -9,7 +9,7 @@
 use std::ffi::{CStr, CString, c_char};
 
 use cliauth_core::error::Verstat;
-use cliauth_core::verify::Verdict;
+use cliauth_core::verify::{ReplayStatus, Verdict};
 use cliauth_core::{Error, Party};
 
 use crate::enums::{
@@ -46,6 +46,7 @@ pub struct cliauth_verdict {
     reason_header: Option<CString>,
     needed_url: Option<CString>,
     claims: Option<Claims>,
+    replay: &'static CStr,
 }
 
 fn verstat(v: Verstat) -> &'static CStr {
@@ -53,6 +54,17 @@ fn verstat(v: Verstat) -> &'static CStr {
         Verstat::TnValidationPassed => c"TN-Validation-Passed",
         Verstat::TnValidationFailed => c"TN-Validation-Failed",
         Verstat::NoTnValidation => c"No-TN-Validation",
+    }
+}
+
+fn replay_word(r: ReplayStatus) -> &'static CStr {
+    match r {
+        ReplayStatus::Unchecked => c"unchecked",
+        ReplayStatus::First => c"first",
+        ReplayStatus::Repeat => c"repeat",
+        ReplayStatus::Replayed => c"replayed",
+        ReplayStatus::Unrecorded => c"unrecorded",
+        ReplayStatus::LocalOnly => c"local_only",
     }
 }
 
@@ -74,6 +86,7 @@ impl cliauth_verdict {
                 error_text: None,
                 reason_header: None,
                 needed_url: None,
+                replay: replay_word(v.replay_status()),
                 claims: Some(Claims {
                     attest: attest_to_c(v.attest()),
                     ppt: ppt_to_c(v.ppt()),
@@ -107,6 +120,7 @@ impl cliauth_verdict {
                         _ => None,
                     },
                     claims: None,
+                    replay: c"",
                 }
             }
         }
@@ -125,6 +139,7 @@ impl cliauth_verdict {
             reason_header: Some(reason_header(sip, reason)),
             needed_url: None,
             claims: None,
+            replay: c"",
         }
     }
 
@@ -151,6 +166,23 @@ unsafe fn read<T: Copy>(
             Err(_) => default,
         }
     })
+}
+
+/// What the verifier's verdict cache knew of a valid token (see
+/// `cliauth_verifier_set_verdict_cache`): `"unchecked"` (no cache, or no Call-ID),
+/// `"first"`, `"repeat"` (the same token again for the same Call-ID: answered from the
+/// cache without verifying the signature again), `"replayed"` (another Call-ID, reported
+/// rather than rejected), `"unrecorded"` (the cache was full) or `"local_only"` (the
+/// shared state could not be reached). `""` for a failed verification; NULL for NULL.
+/// Static: never freed.
+///
+/// # Safety
+///
+/// `verdict` must be NULL or a live verdict.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_verdict_replay(verdict: *const cliauth_verdict) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    unsafe { read(verdict, std::ptr::null(), |v| v.replay.as_ptr()) }
 }
 
 /// The result of the verification: `CLIAUTH_OK`, or why it failed. NULL gives

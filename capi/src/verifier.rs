@@ -26,7 +26,8 @@ use cliauth_core::cert::{CertStore, Credential};
 use cliauth_core::error::LimitKind;
 use cliauth_core::fetch::{Fetch, FetchError, FetchErrorKind, Fetched};
 use cliauth_core::limits::MAX_CHAIN_BYTES;
-use cliauth_core::state::{AcquirePolicy, Acquirer};
+use cliauth_core::state::redis::{RedisOptions, RedisState};
+use cliauth_core::state::{AcquirePolicy, Acquirer, OnReplay, VerdictCache};
 use cliauth_core::verify::{BudgetOutcome, Verdict};
 use cliauth_core::{Call, Claims, Error, Ppt, Verifier, VerifierConfig, VerifyingKey};
 
@@ -224,6 +225,10 @@ pub struct cliauth_verifier {
     budget: bool,
     /// The acquisition policy around `fetch`, kept across reconfigurations.
     acquirer: Option<Acquirer>,
+    /// The verdict cache (`cliauth_verifier_set_verdict_cache`).
+    verdicts: Option<Arc<VerdictCache>>,
+    /// The shared state (`cliauth_verifier_set_shared_state`).
+    shared: Option<Arc<RedisState>>,
 }
 
 impl cliauth_verifier {
@@ -236,6 +241,8 @@ impl cliauth_verifier {
             fetch: None,
             budget: false,
             acquirer: None,
+            verdicts: None,
+            shared: None,
         }
     }
 
@@ -250,12 +257,17 @@ impl cliauth_verifier {
         let mut inner = self.source.verifier(&self.config);
         if let (true, Some(fetch), Source::Store(store)) = (self.budget, &self.fetch, &self.source)
         {
+            let shared = &self.shared;
             let acquirer = self.acquirer.get_or_insert_with(|| {
-                let fetch: Arc<dyn Fetch> = Arc::clone(fetch) as Arc<dyn Fetch>;
+                let mut fetch: Arc<dyn Fetch> = Arc::clone(fetch) as Arc<dyn Fetch>;
+                if let Some(redis) = shared {
+                    fetch = redis.shared_fetch(fetch);
+                }
                 Acquirer::new(fetch, Arc::clone(store), AcquirePolicy::default())
             });
             inner = inner.with_acquirer(acquirer.clone());
         }
+        inner.set_verdict_cache(self.verdicts.clone());
         self.inner = inner;
     }
 
@@ -573,6 +585,150 @@ pub unsafe extern "C" fn cliauth_verifier_set_fetch_budget(
             c.on_budget = outcome;
         });
         Ok(())
+    })
+}
+
+/// Gives the verifier a verdict cache of `capacity` tokens (0 removes it): verifications
+/// with a Call-ID (`cliauth_verifier_verify_call`) remember each token that verified, with
+/// its Call-ID, for its freshness window. The same token again with the same Call-ID (a
+/// retransmission, a forked INVITE) is answered from the cache without verifying the
+/// signature again (`cliauth_verdict_replay` gives `"repeat"`); with another Call-ID it is
+/// a replay: `CLIAUTH_REPLAY` (SIP 438), or, with `report_replays` non-zero, a valid
+/// verdict marked `"replayed"`. At capacity new tokens are verified but not recorded
+/// (`"unrecorded"`): live entries are never evicted, so a flood cannot make a replay pass.
+/// With shared state set (`cliauth_verifier_set_shared_state`) replays are also caught
+/// across processes and machines.
+///
+/// # Safety
+///
+/// As for `cliauth_verifier_set_max_age`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_verifier_set_verdict_cache(
+    verifier: *mut cliauth_verifier,
+    capacity: usize,
+    report_replays: c_int,
+) -> cliauth_result {
+    guard(|| {
+        // SAFETY: the caller guarantees exclusive access to a live verifier.
+        let v = unsafe { borrow_mut(verifier)? };
+        v.verdicts = (capacity > 0).then(|| {
+            let on_replay = if report_replays != 0 {
+                OnReplay::Report
+            } else {
+                OnReplay::Reject
+            };
+            verdict_cache(capacity, on_replay, v.shared.as_ref())
+        });
+        v.rebuild();
+        Ok(())
+    })
+}
+
+fn verdict_cache(
+    capacity: usize,
+    on_replay: OnReplay,
+    shared: Option<&Arc<RedisState>>,
+) -> Arc<VerdictCache> {
+    let cache = VerdictCache::new(capacity).with_on_replay(on_replay);
+    Arc::new(match shared {
+        Some(r) => cache.with_ledger(r.ledger()),
+        None => cache,
+    })
+}
+
+/// Shares the verifier's state through the Redis server at `url` (`redis://HOST:PORT`,
+/// `redis://:PASSWORD@HOST:PORT/DB`), or stops sharing it (`url` NULL or empty): the
+/// verdict cache's replay records (a token replayed to another process or machine is
+/// caught) and, for a store verifier with a fetch budget, the fetched chains (each `x5u`
+/// fetched once for all processes; every process still validates what it reads). No
+/// connection is made here; when Redis is unreachable verification goes on with this
+/// process's state (`cliauth_verdict_replay` says `"local_only"`), and no call fails
+/// because of it. Call it before `cliauth_verifier_set_verdict_cache` or again after it;
+/// a verdict cache set before is replaced (empty).
+///
+/// Errors: `CLIAUTH_INVALID_PARAMETER` for a URL that is not a Redis URL.
+///
+/// # Safety
+///
+/// As for `cliauth_verifier_set_max_age`; `url` NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_verifier_set_shared_state(
+    verifier: *mut cliauth_verifier,
+    url: *const c_char,
+) -> cliauth_result {
+    guard(|| {
+        // SAFETY: the caller guarantees exclusive access to a live verifier.
+        let v = unsafe { borrow_mut(verifier)? };
+        // SAFETY: `url` is NULL or NUL-terminated (caller's guarantee).
+        let url = unsafe { opt_str_arg(url) }.map_err(|_| crate::result::CLIAUTH_INVALID_UTF8)?;
+        v.shared = match url {
+            None | Some("") => None,
+            Some(u) => Some(
+                RedisState::open(u, RedisOptions::default())
+                    .map_err(|_| CLIAUTH_INVALID_PARAMETER)?,
+            ),
+        };
+        if let Some(old) = &v.verdicts {
+            v.verdicts = Some(verdict_cache(
+                old.capacity(),
+                old.on_replay(),
+                v.shared.as_ref(),
+            ));
+        }
+        // The acquirer is made again around the (un)shared fetch.
+        v.acquirer = None;
+        v.rebuild();
+        Ok(())
+    })
+}
+
+/// Verifies one Identity header value as `cliauth_verifier_verify` does, for the call
+/// whose SIP Call-ID is `call_id` (NULL: none, the verdict cache is not used); see
+/// `cliauth_verifier_set_verdict_cache`.
+///
+/// # Safety
+///
+/// As for `cliauth_verifier_verify`; `call_id` NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cliauth_verifier_verify_call(
+    verifier: *const cliauth_verifier,
+    identity: *const c_char,
+    orig: *const c_char,
+    dest: *const c_char,
+    call_id: *const c_char,
+    now: i64,
+    verdict_out: *mut *mut cliauth_verdict,
+) -> cliauth_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers are valid as documented.
+        unsafe { clear_handle(verdict_out) };
+        // SAFETY: as above.
+        let verifier = unsafe { borrow(verifier)? };
+        if verdict_out.is_null() || identity.is_null() {
+            return Err(CLIAUTH_NULL_PARAMETER);
+        }
+        // SAFETY: the strings are NULL (checked, or meaning "absent") or NUL-terminated.
+        let args = unsafe {
+            (
+                str_arg(identity),
+                opt_str_arg(orig),
+                opt_str_arg(dest),
+                opt_str_arg(call_id),
+            )
+        };
+        let verdict = match args {
+            (Ok(identity), Ok(orig), Ok(dest), Ok(call_id)) => {
+                let call = Call {
+                    orig,
+                    dest,
+                    call_id,
+                };
+                cliauth_verdict::new(verifier.verify(identity, &call, now))
+            }
+            _ => cliauth_verdict::invalid_utf8(),
+        };
+        // SAFETY: `verdict_out` is valid for writes (caller's guarantee).
+        unsafe { hand_out(verdict_out, verdict) }
     })
 }
 

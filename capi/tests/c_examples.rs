@@ -351,6 +351,14 @@ fn verify_example_with_a_public_key() {
         "TN-Validation-Passed"
     );
     assert_eq!(field(&out, "pubkey", "attest").unwrap(), "A");
+    // The verdict cache: first, a retransmission, a replay.
+    for (call, want) in [
+        ("call 0", "ok/first"),
+        ("call 1", "ok/repeat"),
+        ("call 2", "replay/"),
+    ] {
+        assert_eq!(field(&out, "replay", call).unwrap(), want, "{out}");
+    }
     assert_eq!(field(&out, "pubkey", "ppt").unwrap(), "shaken");
     assert_eq!(field(&out, "pubkey", "orig").unwrap(), ORIG);
     assert_eq!(field(&out, "pubkey", "dest[0]").unwrap(), DEST);

@@ -208,6 +208,21 @@ static int run_pubkey(char **argv) {
     }
     int64_t now = strtoll(argv[6], NULL, 10);
     r = verify_and_print("pubkey", verifier, argv[3], argv[4], argv[5], now);
+    if (r == CLIAUTH_OK) {
+        /* The verdict cache: the same token again for the same Call-ID is a
+         * retransmission (answered without verifying the signature again); for another
+         * Call-ID within its freshness window, a replay. */
+        const char *calls[] = {"call-1@example.net", "call-1@example.net", "call-2@example.net"};
+        cliauth_verifier_set_verdict_cache(verifier, 1000, 0);
+        printf("== replay\n");
+        for (int i = 0; i < 3; i++) {
+            cliauth_verdict *v = NULL;
+            cliauth_result rr = cliauth_verifier_verify_call(verifier, argv[3], argv[4], argv[5],
+                                                             calls[i], now, &v);
+            printf("call %d: %s/%s\n", i, cliauth_result_kind(rr), cliauth_verdict_replay(v));
+            cliauth_verdict_free(v);
+        }
+    }
     cliauth_verifier_free(verifier);
     return r == CLIAUTH_OK ? 0 : 3;
 }
