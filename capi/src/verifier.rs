@@ -761,30 +761,18 @@ pub unsafe extern "C" fn cliauth_verifier_verify(
     now: i64,
     verdict_out: *mut *mut cliauth_verdict,
 ) -> cliauth_result {
-    guard(|| {
-        // SAFETY: the caller guarantees the pointers are valid as documented.
-        unsafe { clear_handle(verdict_out) };
-        // SAFETY: as above.
-        let verifier = unsafe { borrow(verifier)? };
-        if verdict_out.is_null() || identity.is_null() {
-            return Err(CLIAUTH_NULL_PARAMETER);
-        }
-        // SAFETY: the strings are NULL (checked, or meaning "absent") or NUL-terminated.
-        let args = unsafe { (str_arg(identity), opt_str_arg(orig), opt_str_arg(dest)) };
-        let verdict = match args {
-            (Ok(identity), Ok(orig), Ok(dest)) => {
-                let call = Call {
-                    orig,
-                    dest,
-                    call_id: None,
-                };
-                cliauth_verdict::new(verifier.verify(identity, &call, now))
-            }
-            _ => cliauth_verdict::invalid_utf8(),
-        };
-        // SAFETY: `verdict_out` is valid for writes (caller's guarantee).
-        unsafe { hand_out(verdict_out, verdict) }
-    })
+    // SAFETY: forwarded from the caller (no Call-ID: NULL).
+    unsafe {
+        cliauth_verifier_verify_call(
+            verifier,
+            identity,
+            orig,
+            dest,
+            std::ptr::null(),
+            now,
+            verdict_out,
+        )
+    }
 }
 
 /// Verifies a compact-form Identity header value (`..signature;info=<…>;alg=ES256;ppt=…`,

@@ -114,32 +114,10 @@ impl Drop for Server {
     }
 }
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "cliauth-crl-fetch-cli-{}-{tag}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 struct World {
     server: Server,
     pki: TestPki,
-    dir: TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn world(tag: &str) -> World {
@@ -158,7 +136,7 @@ fn world(tag: &str) -> World {
     World {
         server,
         pki,
-        dir: TempDir::new(tag),
+        dir: tempfile::tempdir().unwrap(),
     }
 }
 
@@ -173,9 +151,9 @@ fn verify(w: &World, source: &[&str], extra: &[&str]) -> (i32, Value, String) {
     .sign_shaken(ORIG, &[DEST], Attest::A, None, NOW)
     .unwrap()
     .identity();
-    let root = w.dir.0.join("root.pem");
+    let root = w.dir.path().join("root.pem");
     std::fs::write(&root, &w.pki.root_pem).unwrap();
-    let chain = w.dir.0.join("chain.pem");
+    let chain = w.dir.path().join("chain.pem");
     std::fs::write(&chain, &w.pki.chain_pem).unwrap();
     let args: Vec<String> = source
         .iter()
@@ -240,7 +218,7 @@ fn an_unusable_crl_is_reported_and_the_files_are_used() {
     let w = world("unusable");
     w.server
         .route("/int.crl", "application/pkix-crl", b"not a CRL".to_vec());
-    let expired = w.dir.0.join("expired.crl");
+    let expired = w.dir.path().join("expired.crl");
     std::fs::write(
         &expired,
         w.pki.ee_crl(false, NOW - 864_000, NOW - 86_400).unwrap(),

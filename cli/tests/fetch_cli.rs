@@ -90,31 +90,9 @@ impl Drop for Server {
     }
 }
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "cliauth-fetch-cli-{}-{tag}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Runs `cliauth verify --fetch --allow-http-loopback` on a token whose x5u is `x5u`;
 /// returns the exit code and the JSON printed.
-fn verify(pki: &TestPki, x5u: &str, dir: &TempDir) -> (i32, Value) {
+fn verify(pki: &TestPki, x5u: &str, dir: &tempfile::TempDir) -> (i32, Value) {
     let identity = Signer::new(
         SigningKey::from_pem_or_der(pki.ee_key_pem.as_bytes()).unwrap(),
         x5u,
@@ -123,7 +101,7 @@ fn verify(pki: &TestPki, x5u: &str, dir: &TempDir) -> (i32, Value) {
     .sign_shaken(ORIG, &[DEST], Attest::A, None, NOW)
     .unwrap()
     .identity();
-    let root = dir.0.join("root.pem");
+    let root = dir.path().join("root.pem");
     std::fs::write(&root, &pki.root_pem).unwrap();
     let out = Command::new(CLIAUTH)
         .args(["verify", "--fetch", "--allow-http-loopback", "--json"])
@@ -152,7 +130,7 @@ fn verify_fetches_the_chain_from_x5u() {
         "application/pem-certificate-chain",
         pki.chain_pem.as_bytes(),
     );
-    let dir = TempDir::new("ok");
+    let dir = tempfile::tempdir().unwrap();
     let (code, json) = verify(&pki, &server.url(), &dir);
     assert_eq!(code, 0, "{json}");
     assert_eq!(json["valid"], true, "{json}");
@@ -165,7 +143,7 @@ fn verify_fetches_the_chain_from_x5u() {
 fn verify_reports_a_failed_fetch_as_436() {
     let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
     let server = Server::start("404 Not Found", "text/plain", b"no such chain\n");
-    let dir = TempDir::new("404");
+    let dir = tempfile::tempdir().unwrap();
     let (code, json) = verify(&pki, &server.url(), &dir);
     assert_eq!(code, 1, "{json}");
     assert_eq!(json["valid"], false, "{json}");
@@ -201,7 +179,7 @@ fn verify_with(identity: &str, root: &std::path::Path, extra: &[&str]) -> (i32, 
 }
 
 /// A token signed now (the Redis keys expire in real time) for `x5u`, and the root file.
-fn fresh_token(pki: &TestPki, x5u: &str, dir: &TempDir) -> (String, PathBuf) {
+fn fresh_token(pki: &TestPki, x5u: &str, dir: &tempfile::TempDir) -> (String, PathBuf) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -214,7 +192,7 @@ fn fresh_token(pki: &TestPki, x5u: &str, dir: &TempDir) -> (String, PathBuf) {
     .sign_shaken(ORIG, &[DEST], Attest::A, None, now)
     .unwrap()
     .identity();
-    let root = dir.0.join("root.pem");
+    let root = dir.path().join("root.pem");
     std::fs::write(&root, &pki.root_pem).unwrap();
     (identity, root)
 }
@@ -228,7 +206,7 @@ fn processes_sharing_redis_fetch_once_and_catch_a_replay() {
         "application/pem-certificate-chain",
         pki.chain_pem.as_bytes(),
     );
-    let dir = TempDir::new("redis");
+    let dir = tempfile::tempdir().unwrap();
     let (identity, root) = fresh_token(&pki, &server.url(), &dir);
     let state = redis.url();
     let run =
@@ -269,7 +247,7 @@ fn redis_down_does_not_fail_the_call() {
         "application/pem-certificate-chain",
         pki.chain_pem.as_bytes(),
     );
-    let dir = TempDir::new("redis-down");
+    let dir = tempfile::tempdir().unwrap();
     let (identity, root) = fresh_token(&pki, &server.url(), &dir);
     let (code, json, stderr) =
         verify_with(&identity, &root, &["--state", &state, "--call-id", "c"]);
@@ -282,7 +260,7 @@ fn redis_down_does_not_fail_the_call() {
 #[test]
 fn state_and_budget_options_are_checked() {
     let pki = TestPki::generate(&TestPkiOptions::default()).unwrap();
-    let dir = TempDir::new("opts");
+    let dir = tempfile::tempdir().unwrap();
     let (identity, root) = fresh_token(&pki, "http://127.0.0.1:9/x.pem", &dir);
     for extra in [
         &["--state", "postgres://db"][..],
