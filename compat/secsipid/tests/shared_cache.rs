@@ -133,9 +133,10 @@ fn report(out: Output) -> Report {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+    // The harness prints "test child_check ... " before the child's own line.
     let line = stdout
         .lines()
-        .find(|l| l.starts_with("CHILD "))
+        .find_map(|l| l.find("CHILD pid=").map(|i| &l[i..]))
         .unwrap_or_else(|| panic!("no CHILD line in:\n{stdout}"));
     let field = |name: &str| -> i64 {
         line.split_whitespace()
