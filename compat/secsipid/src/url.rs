@@ -546,15 +546,9 @@ pub(crate) mod tests {
         // A 404 seen by one process is -403 for the next too, without a request.
         let missing = format!("{base}/missing.pem");
         new_process();
-        assert_eq!(
-            get_url_content(&missing, 2),
-            Err(codes::HTTP_STATUS_CODE)
-        );
+        assert_eq!(get_url_content(&missing, 2), Err(codes::HTTP_STATUS_CODE));
         new_process();
-        assert_eq!(
-            get_url_content(&missing, 2),
-            Err(codes::HTTP_STATUS_CODE)
-        );
+        assert_eq!(get_url_content(&missing, 2), Err(codes::HTTP_STATUS_CODE));
         assert_eq!(shared_stats().unwrap().fetches, 0);
         assert_eq!(conns.load(Ordering::SeqCst), 2);
 
@@ -591,7 +585,11 @@ pub(crate) mod tests {
         for _ in 0..2 {
             assert_eq!(get_url_content(&format!("{base}/k.pem"), 2).unwrap(), b"ok");
         }
-        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
         assert_eq!(conns.load(Ordering::SeqCst), 2);
         let s = shared_stats().unwrap();
         assert_eq!(s.fetches, 2, "{s:?}");

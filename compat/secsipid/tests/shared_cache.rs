@@ -167,7 +167,8 @@ fn child_check() {
     assert_eq!(set, 0, "SecSIPIDOptSetS(SharedCache)");
     let (v, empty) = (c(&identity), c(""));
     // SAFETY: valid C strings; "" downloads the key from `info`.
-    let ret = unsafe { SecSIPIDCheckFull(v.as_ptr().cast_mut(), 0, 60, empty.as_ptr().cast_mut(), 5) };
+    let ret =
+        unsafe { SecSIPIDCheckFull(v.as_ptr().cast_mut(), 0, 60, empty.as_ptr().cast_mut(), 5) };
     let s = url::shared_stats().expect("the shared cache was used");
     println!(
         "CHILD pid={} ret={ret} fetches={} shared_hits={} errors={}",
@@ -190,7 +191,10 @@ fn two_processes_download_once() {
     let (x5u, requests) = key_server(pub_pem, Duration::from_millis(600));
     let id = identity(&x5u, &dir, prv_pem.as_bytes());
 
-    let (a, b) = (spawn_child(&id, &redis.url()), spawn_child(&id, &redis.url()));
+    let (a, b) = (
+        spawn_child(&id, &redis.url()),
+        spawn_child(&id, &redis.url()),
+    );
     let (a, b) = (
         report(a.wait_with_output().unwrap()),
         report(b.wait_with_output().unwrap()),
@@ -205,13 +209,21 @@ fn two_processes_download_once() {
 
     // A later process: from Redis.
     let later = report(spawn_child(&id, &redis.url()).wait_with_output().unwrap());
-    assert_eq!((later.ret, later.fetches, later.shared_hits), (0, 0, 1), "{later:?}");
+    assert_eq!(
+        (later.ret, later.fetches, later.shared_hits),
+        (0, 0, 1),
+        "{later:?}"
+    );
     assert_eq!(requests.load(Ordering::SeqCst), 1);
 
     // Redis killed: the check goes on, downloading directly.
     redis.kill();
     let alone = report(spawn_child(&id, &redis.url()).wait_with_output().unwrap());
-    assert_eq!((alone.ret, alone.fetches, alone.shared_hits), (0, 1, 0), "{alone:?}");
+    assert_eq!(
+        (alone.ret, alone.fetches, alone.shared_hits),
+        (0, 1, 0),
+        "{alone:?}"
+    );
     assert!(alone.errors >= 1, "{alone:?}");
     assert_eq!(requests.load(Ordering::SeqCst), 2);
     let _ = std::fs::remove_dir_all(&dir);
