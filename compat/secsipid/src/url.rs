@@ -122,12 +122,12 @@ fn shared_fetch() -> Option<(Arc<dyn Fetch>, Arc<RedisState>)> {
                 state,
                 fetch,
             });
-            if let Some(old) = old {
-                if old.pid != pid {
-                    // The parent's pool: its sockets are the parent's, never closed or
-                    // used from here.
-                    std::mem::forget(old);
-                }
+            if let Some(old) = old
+                && old.pid != pid
+            {
+                // The parent's pool: its sockets are the parent's, never closed or used
+                // from here.
+                std::mem::forget(old);
             }
         }
     }
