@@ -11,6 +11,8 @@
 #   gcc, libc6-dev              to build the C harnesses (abi_probe.c, bench/compare)
 #   openssl                     test keys for the ABI differential check (abi_diff.sh)
 #   procps                      pgrep, to find Kamailio's worker processes
+#   redis-server, python3       the SharedCache run (two children sharing downloads through
+#                               Redis; python3 serves the keys over http)
 #
 # Idempotent and non-interactive: does nothing when every package is installed, and runs
 # `apt-get update` only when something is missing. Needs root (or sudo).
@@ -19,7 +21,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 PKGS=(kamailio kamailio-secsipid-modules libsecsipid1 libsecsipid-dev sip-tester secsipidx gcc libc6-dev
-      openssl procps)
+      openssl procps redis-server python3)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

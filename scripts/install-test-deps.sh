@@ -30,7 +30,8 @@ apt_missing=()
 # (scripts/test-python.sh); pkgconf and binutils: the C install test (capi/tests/install.rs);
 # tshark and wireshark-common (text2pcap): the ISUP dissection test (tests/isup_wireshark.rs)
 # and the capture tests (cli/tests/pcap.rs); redis-server: the shared-state tests, which
-# start their own server on loopback (tests/redis_state.rs, cli/tests/state.rs).
+# start their own server on loopback (tests/redis_state.rs, cli/tests/state.rs,
+# compat/secsipid: src/url.rs, tests/shared_cache.rs and the Kamailio SharedCache run).
 for pkg in secsipidx openssl valgrind gcc g++ libc6-dev python3-venv pkgconf binutils tshark wireshark-common redis-server; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         apt_missing+=("$pkg")

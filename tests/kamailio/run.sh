@@ -22,8 +22,15 @@
 #   4. the same suite against Debian's libsecsipid (reference; CLIAUTH_KAMAILIO_REFERENCE=0
 #      skips it by hand, never under CI=true, and the cargo test fails without it): the
 #      SIP codes and library codes must be the same;
-#   5. abi_diff.sh: every ABI return code, ours against Debian's.
+#   5. abi_diff.sh: every ABI return code, ours against Debian's;
+#   6. SharedCache: Kamailio's two children share their key downloads through a
+#      redis-server started here (the library option SharedCache, set by the secsipid
+#      module's libopt parameter): a burst of calls whose key is at a slow loopback URL
+#      (key_server.py, counting requests) lands on both children (asserted from the pids
+#      in our call log) and the URL is downloaded exactly once; then Redis is killed and
+#      the next calls still verify, each downloading directly.
 #
+# Needs python3 (the key servers) and redis-server (run 6).
 # Environment: CLIAUTH_BIN (the cliauth command; default target/debug/cliauth, built with
 # cargo when missing), KEEP=1 keeps the work directory. Every process started here is
 # bounded by `timeout` and killed on exit, by pid. Prints "kamailio: N passed, M failed".
@@ -88,6 +95,11 @@ KPORT=$BASE
 UACPORT=$((BASE + 1))
 UASPORT=$((BASE + 2))
 HTTPPORT=$((BASE + 3))
+REDISPORT=$((BASE + 4))
+KEYPORT=$((BASE + 5))
+# Extra kamailio.cfg lines (the @LIBOPT@ placeholder) and extra SIPp arguments.
+LIBOPT=""
+UAC_EXTRA=()
 
 # ---- keys, tokens ------------------------------------------------------------------
 cd "$WORK"
@@ -127,7 +139,7 @@ start_kamailio() { # start_kamailio LIBDIR_OR_EMPTY LOGNAME
     local libdir=$1 name=$2
     sed -e "s|@PORT@|$KPORT|g" -e "s|@UAS_PORT@|$UASPORT|g" -e "s|@MPATH@|$MPATH|g" \
         -e "s|@PUBKEY@|$WORK/pub.pem|g" -e "s|@PRVKEY@|$WORK/prv.pem|g" \
-        -e "s|@X5U@|$X5U|g" -e "s|@EXPIRE@|60|g" \
+        -e "s|@X5U@|$X5U|g" -e "s|@EXPIRE@|60|g" -e "s|@LIBOPT@|$LIBOPT|g" \
         "$HERE/kamailio.cfg.in" >kamailio.cfg
     rm -f kamailio.pid
     if [ -n "$libdir" ]; then
@@ -193,7 +205,7 @@ uac() {
     timeout 60 sipp "127.0.0.1:$KPORT" -sf "$name.xml" -inf "$name.csv" -i 127.0.0.1 \
         -p "$UACPORT" -m "$#" -r 50 -l 5 -recv_timeout 5000 -timeout 40s -timeout_error \
         -trace_logs -log_file "$name.log" -trace_err -error_file "$name.err" \
-        -nostdin >"$name.out" 2>&1 || rc=$?
+        "${UAC_EXTRA[@]}" -nostdin >"$name.out" 2>&1 || rc=$?
     sed -n 's/^RESULT .*X-SecSIPID-Ret: *\([^ ]*\).*/\1/p' "$name.log" 2>/dev/null | tr -d '\r' >"$name.ret" || true
     return $rc
 }
@@ -341,7 +353,102 @@ suite() { # suite LABEL LIBDIR_OR_EMPTY
     stop_kamailio
 }
 
+# ---- 6. SharedCache: two Kamailio children share their downloads through Redis ------
+shared_cache_run() {
+    local label=shared n=8 i
+    if ! command -v redis-server >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+        bad "$label: needs redis-server and python3: run scripts/install-test-deps.sh"
+        return
+    fi
+    timeout 300 redis-server --port "$REDISPORT" --bind 127.0.0.1 --save "" --appendonly no \
+        >redis.log 2>&1 &
+    local redis=$!
+    PIDS+=("$redis")
+    # The key server answers after 0.4 s: while one child downloads, the other takes the
+    # next INVITE and waits for the first one's download through Redis.
+    timeout 300 python3 "$HERE/key_server.py" "$KEYPORT" "$WORK/www" 0.4 >keyserver.log 2>&1 &
+    PIDS+=($!)
+    local up=0
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$REDISPORT") 2>/dev/null \
+            && (exec 3<>"/dev/tcp/127.0.0.1/$KEYPORT") 2>/dev/null; then
+            up=1
+            break
+        fi
+        sleep 0.1
+    done
+    if [ "$up" != 1 ]; then
+        bad "$label: redis-server or the key server did not start ($(tail -3 redis.log keyserver.log))"
+        return
+    fi
+    LIBOPT="modparam(\"secsipid\", \"libopt\", \"SharedCache=redis://127.0.0.1:$REDISPORT\")"
+    start_kamailio "$WORK/ourlib" "$label" || { LIBOPT=""; bad "$label: Kamailio start"; return; }
+    LIBOPT=""
+    local url="http://127.0.0.1:$KEYPORT/pub.pem" ids=()
+    for i in $(seq $n); do
+        ids+=("$(line Identity "$("$CLIAUTH" sign --key prv.pem --x5u "$url" --orig "$ORIG" --dest "$DEST" --attest A)" fetch)")
+    done
+    # All n INVITEs at once (no retransmissions: a second copy of an INVITE would be a
+    # second check).
+    UAC_EXTRA=(-nr)
+    local sent=0
+    if uac "$label-burst" 200 "${ids[@]}" && [ "$(sort -u "$label-burst.ret")" = 1 ] \
+        && [ "$(wc -l <"$label-burst.ret")" -eq "$n" ]; then
+        sent=1
+        ok "$label: $n calls with the key at $url: 200, library code 1 for each"
+    else
+        bad "$label: expected 200 with code 1 for each of $n calls ($(tr '\n' ' ' <"$label-burst.ret" 2>/dev/null))"
+    fi
+    local log="$WORK/calls-$label.log" wpids pids downloads
+    wpids="$(workers | tr '\n' '|' | sed 's/|$//')"
+    # The children that checked: distinct worker pids with a SecSIPIDCheckFull in our log.
+    pids=$(grep -E "pid=($wpids) SecSIPIDCheckFull ret=0" "$log" 2>/dev/null \
+        | sed 's/.*pid=\([0-9]*\) .*/\1/' | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')
+    if [ "$(echo "$pids" | wc -w)" -ge 2 ]; then
+        ok "$label: the calls landed on two children (pid:checks $pids)"
+    else
+        bad "$label: the calls did not land on two children (pid:checks '$pids')"
+    fi
+    downloads=$(grep -c '^GET /pub.pem' keyserver.log || true)
+    # Each process's last SharedCache note has its counters.
+    local fetched hits
+    fetched=$(grep -E "pid=($wpids) SharedCache " "$log" 2>/dev/null | awk '{for(i=1;i<=NF;i++) if ($i ~ /^fetches=/) {split($i,a,"="); f[$2]=a[2]}} END {s=0; for (p in f) s+=f[p]; print s}')
+    hits=$(grep -E "pid=($wpids) SharedCache " "$log" 2>/dev/null | awk '{for(i=1;i<=NF;i++) if ($i ~ /^shared_hits=/) {split($i,a,"="); h[$2]=a[2]}} END {s=0; for (p in h) s+=h[p]; print s}')
+    if [ "$sent" = 1 ] && [ "$downloads" = 1 ] && [ "$fetched" = 1 ] && [ "$hits" = $((n - 1)) ]; then
+        ok "$label: the key server saw exactly one download for $n calls on two children (shared through Redis: fetches=$fetched, shared_hits=$hits)"
+    else
+        bad "$label: key server downloads $downloads (expected 1), fetches $fetched (1), shared_hits $hits ($((n - 1)))"
+    fi
+
+    # Redis killed: the checks go on, downloading directly.
+    # ($redis is `timeout`, which passes the TERM on to redis-server.)
+    kill -TERM "$redis" 2>/dev/null || true
+    wait "$redis" 2>/dev/null || true
+    if (exec 3<>"/dev/tcp/127.0.0.1/$REDISPORT") 2>/dev/null; then
+        bad "$label: redis-server still answers after being killed"
+    fi
+    ids=()
+    for i in 1 2; do
+        ids+=("$(line Identity "$("$CLIAUTH" sign --key prv.pem --x5u "$url" --orig "$ORIG" --dest "$DEST" --attest A)" fetch)")
+    done
+    UAC_EXTRA=()
+    local after
+    if uac "$label-noredis" 200 "${ids[@]}" && [ "$(sort -u "$label-noredis.ret")" = 1 ] \
+        && [ "$(wc -l <"$label-noredis.ret")" -eq 2 ]; then
+        after=$(grep -c '^GET /pub.pem' keyserver.log || true)
+        if [ "$after" = 3 ]; then
+            ok "$label: Redis killed: 2 more calls verified (200, code 1), each downloading directly (key server: $after downloads)"
+        else
+            bad "$label: Redis killed: expected 3 downloads in all, the key server saw $after"
+        fi
+    else
+        bad "$label: Redis killed: expected 200 with code 1 for each of 2 calls ($(tr '\n' ' ' <"$label-noredis.ret" 2>/dev/null))"
+    fi
+    stop_kamailio
+}
+
 suite ours "$WORK/ourlib"
+shared_cache_run
 if [ "$REFERENCE" != 1 ] && [ "${CI:-}" = true ]; then
     bad "CLIAUTH_KAMAILIO_REFERENCE=$REFERENCE: the reference run cannot be skipped under CI=true"
 elif [ "$REFERENCE" != 1 ]; then

@@ -50,6 +50,16 @@ fn log() -> Option<&'static Mutex<File>> {
     .as_ref()
 }
 
+/// Writes `cliauth-secsipid pid=<pid> <message>` to the call log, when logging is on
+/// (nothing to stderr).
+pub fn note(message: &str) {
+    if let Some(f) = log() {
+        let line = format!("cliauth-secsipid pid={} {message}\n", std::process::id());
+        let mut f = f.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
 /// Logs one call, when logging is on.
 pub fn call(function: &str, ret: i32) {
     if let Some(f) = log() {

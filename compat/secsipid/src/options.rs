@@ -12,6 +12,7 @@
 //! | `CertCAInter` | string | PEM file with intermediate CA certificates |
 //! | `CertCRLFile` | string | PEM or DER file with a CRL |
 //! | `FetchBudget` | number | milliseconds a check waits for a download (0, the default: until the download's own timeout); see below |
+//! | `SharedCache` | string | `redis://HOST:PORT[/DB]` of a Redis server through which the processes share their downloads ("" = off, the default); see below |
 //!
 //! `CertVerify` bits: 1 validity period, 2 system root CAs, 4 `CertCAFile` roots,
 //! 8 `CertCAInter` intermediates, 16 `CertCRLFile`.
@@ -20,6 +21,16 @@
 //! downloaded waits at most that many milliseconds; a download not done by then gives
 //! -402 and completes in the background, and its body serves the next checks from
 //! memory (one download per URL at a time, failed URLs backed off). See [`crate::url`].
+//!
+//! `SharedCache` (not in libsecsipid): with a Redis URL, every download (keys and
+//! certificates at `info` URLs and `http(s)://` key paths, `SecSIPIDGetURLContent`) goes
+//! through the core library's shared fetch ([`cliauth::state::redis::RedisState`]): the
+//! processes using the same Redis — Kamailio's children, several servers — download each
+//! URL once, the others take the body from Redis. A URL Redis cannot use (bad syntax,
+//! unknown scheme, longer than 1024 bytes) is refused by the setter (-1, the option
+//! unchanged); only the syntax is checked there, no connection is made. A Redis that is
+//! down or slow never fails a check: the downloads are then made directly. See
+//! [`crate::url`].
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -51,6 +62,8 @@ pub struct Options {
     pub crl_file: String,
     /// `FetchBudget`, milliseconds (0 or less: no budget).
     pub fetch_budget: i64,
+    /// `SharedCache`: the Redis URL ("" = off).
+    pub shared_cache: String,
     /// Bumped on every change, so caches derived from the options can tell they are stale.
     pub generation: u64,
 }
@@ -65,6 +78,7 @@ impl Options {
             ca_inter: String::new(),
             crl_file: String::new(),
             fetch_budget: 0,
+            shared_cache: String::new(),
             generation: 0,
         }
     }
@@ -83,10 +97,17 @@ fn update(f: impl FnOnce(&mut Options)) {
     o.generation = o.generation.wrapping_add(1);
 }
 
-/// Sets a string option; `false` when `name` is not a string option.
+/// Sets a string option; `false` when `name` is not a string option, or for
+/// `SharedCache`, when the value is not a Redis URL (the option is then unchanged).
 pub fn set_str(name: &str, value: &str) -> bool {
     let value = value.to_owned();
     match name {
+        "SharedCache" => {
+            if !crate::url::shared_cache_url_ok(&value) {
+                return false;
+            }
+            update(|o| o.shared_cache = value);
+        }
         "CacheDirPath" => update(|o| o.cache_dir = value),
         "CertCAFile" => update(|o| o.ca_file = value),
         "CertCAInter" => update(|o| o.ca_inter = value),
@@ -161,6 +182,35 @@ mod tests {
         assert!(set_num("FetchBudget", 0));
         assert_eq!(get().fetch_budget, 0);
         assert!(!set_str("FetchBudget", "250"));
+        reset();
+    }
+
+    /// `SharedCache` is a string option holding a Redis URL: a value that is not one is
+    /// refused and leaves the option as it was; "" turns it off.
+    #[test]
+    fn shared_cache_option() {
+        let _g = crate::test_support::lock();
+        assert!(!is_num("SharedCache"));
+        assert!(set_str("SharedCache", "redis://127.0.0.1:6379"));
+        assert_eq!(get().shared_cache, "redis://127.0.0.1:6379");
+        assert!(set_name_value("SharedCache=redis://127.0.0.1:6380/2"));
+        assert_eq!(get().shared_cache, "redis://127.0.0.1:6380/2");
+        let long = format!("redis://{}:6379", "a".repeat(2000));
+        for bad in [
+            "http://127.0.0.1:6379",
+            "127.0.0.1:6379",
+            "redis://",
+            "redis://[::1",
+            "not a url",
+            long.as_str(),
+        ] {
+            assert!(!set_str("SharedCache", bad), "{bad:?} accepted");
+            assert!(!set_name_value(&format!("SharedCache={bad}")), "{bad:?}");
+            assert_eq!(get().shared_cache, "redis://127.0.0.1:6380/2", "{bad:?}");
+        }
+        assert!(!set_num("SharedCache", 1));
+        assert!(set_str("SharedCache", ""));
+        assert_eq!(get().shared_cache, "");
         reset();
     }
 }

@@ -8,6 +8,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use cliauth::SigningKey;
 use cliauth::cert::testpki::{TestPki, TestPkiOptions};
 
+/// A `redis-server` on a free loopback port (the workspace's test helper).
+#[path = "../../../tests/support/redis_server.rs"]
+pub mod redis_server;
+
 static LOCK: Mutex<()> = Mutex::new(());
 
 /// Serialises the tests that read or write the options (and reset them).

@@ -28,13 +28,31 @@
 //! URL at a time (concurrent checks wait for the same one), a failed URL is backed off
 //! (checks in the back-off window get -402 at once, without a request), and a body is kept
 //! for its `Cache-Control` lifetime (default 24 h), never less than 60 s.
+//!
+//! The shared cache (`SharedCache`, a Redis URL; "" is off): every download goes through
+//! the core library's shared fetch ([`RedisState::shared_fetch`]) on that server: before
+//! downloading, a process looks for the body in Redis; one process downloads under a Redis
+//! lock while the others (Kamailio's children, other servers) wait for its result and take
+//! the body from Redis; a failure is shared for 30 s. So N processes download each URL
+//! once per lifetime (the body's `Cache-Control` lifetime, at least 60 s) instead of once
+//! each — or, without the file cache and the budget, once per check. A Redis that is down
+//! or answers slower than 50 ms never fails a check: the download is then made directly
+//! (and Redis is left alone for 1 s). What comes from Redis is handled exactly like what
+//! comes from the network: a key or certificate is parsed and, with `CertVerify`, verified
+//! against the trust anchors by each process; with `CertVerify` 0 whoever can write to the
+//! Redis can put a key there, as whoever can serve the `info` URL can. A body from Redis
+//! larger than [`MAX_BODY`] is -404. A failure another process saw is -403 when it was an
+//! HTTP status and -402 otherwise. Each process opens its own connections: a process
+//! forked after the first download (Kamailio forks its children after loading the
+//! module) makes a new pool rather than share its parent's sockets.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Condvar, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use cliauth::fetch::{FetchConfig, FetchError, FetchErrorKind, Fetcher};
+use cliauth::fetch::{Fetch, FetchConfig, FetchError, FetchErrorKind, Fetcher};
+use cliauth::state::redis::{RedisOptions, RedisState};
 use cliauth::state::{AcquirePolicy, NegativeCache, host_of};
 
 use crate::codes;
@@ -56,18 +74,90 @@ fn timeout_of(seconds: i32) -> Duration {
 
 /// The fetcher: https under the ATIS rules, http to any host; the deadline is the
 /// caller's timeout (`fetch_within`), capped by the largest `timeoutVal`.
-static FETCHER: LazyLock<Fetcher> = LazyLock::new(|| {
-    Fetcher::new(FetchConfig {
+static FETCHER: LazyLock<Arc<Fetcher>> = LazyLock::new(|| {
+    Arc::new(Fetcher::new(FetchConfig {
         http_any_host: true,
         timeout: timeout_of(i32::MAX),
         max_body: MAX_BODY,
         require_content_type: false,
         ..FetchConfig::default()
-    })
+    }))
 });
+
+/// Whether `url` is a usable `SharedCache` value: "" (off) or a URL the Redis client
+/// accepts (checked without connecting).
+pub fn shared_cache_url_ok(url: &str) -> bool {
+    url.is_empty() || RedisState::open(url, RedisOptions::default()).is_ok()
+}
+
+/// The shared fetch of this process: the Redis URL it is for, the pid that made it, the
+/// state (for its counters) and the fetch.
+struct Shared {
+    url: String,
+    pid: u32,
+    state: Arc<RedisState>,
+    fetch: Arc<dyn Fetch>,
+}
+
+static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
+
+/// The shared fetch for the `SharedCache` option in force, `None` when it is off. Made on
+/// first use, again when the option changes, and again in a forked child: a child must not
+/// use the connections its parent opened.
+fn shared_fetch() -> Option<(Arc<dyn Fetch>, Arc<RedisState>)> {
+    let url = options::get().shared_cache.clone();
+    if url.is_empty() {
+        return None;
+    }
+    let pid = std::process::id();
+    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    match shared.as_ref() {
+        Some(s) if s.url == url && s.pid == pid => {}
+        _ => {
+            let state = RedisState::open(&url, RedisOptions::default()).ok()?;
+            let fetch = state.shared_fetch(Arc::clone(&*FETCHER) as Arc<dyn Fetch>);
+            let old = shared.replace(Shared {
+                url,
+                pid,
+                state,
+                fetch,
+            });
+            if let Some(old) = old
+                && old.pid != pid
+            {
+                // The parent's pool: its sockets are the parent's, never closed or used
+                // from here.
+                std::mem::forget(old);
+            }
+        }
+    }
+    shared
+        .as_ref()
+        .map(|s| (Arc::clone(&s.fetch), Arc::clone(&s.state)))
+}
+
+/// The counters of this process's shared cache (`None` when it is off or unused).
+pub fn shared_stats() -> Option<cliauth::state::redis::RedisStats> {
+    let shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    shared
+        .as_ref()
+        .filter(|s| s.pid == std::process::id())
+        .map(|s| s.state.stats())
+}
+
+/// The wording of the shared fetch for a failure another process saw.
+const SHARED_FAILURE: &str = "failed recently on another node";
 
 /// libsecsipid's code for a failed fetch.
 fn code_of(e: &FetchError) -> i32 {
+    if e.detail.contains(SHARED_FAILURE) {
+        // Shared through Redis: the other process's status failure stays -403.
+        return if e.detail.contains("HTTP status") {
+            codes::HTTP_STATUS_CODE
+        } else {
+            codes::HTTP_GET
+        };
+    }
     match e.kind {
         FetchErrorKind::Refused => codes::HTTP_INVALID_URL,
         FetchErrorKind::Unreachable | FetchErrorKind::TimedOut => codes::HTTP_GET,
@@ -81,13 +171,35 @@ fn code_of(e: &FetchError) -> i32 {
 pub(crate) static DOWNLOADS: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(0);
 
-/// One download, now: the body and its `Cache-Control`.
+/// One download, now — through the shared cache when `SharedCache` is set: the body and
+/// its `Cache-Control`.
 fn download(url: &str, timeout: Duration) -> Result<(Vec<u8>, Option<String>), FetchError> {
     #[cfg(test)]
     DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    FETCHER
-        .fetch_within(url, timeout)
-        .map(|f| (f.body, f.cache_control))
+    let Some((fetch, state)) = shared_fetch() else {
+        return FETCHER
+            .fetch_within(url, timeout)
+            .map(|f| (f.body, f.cache_control));
+    };
+    let got = fetch.fetch(url, timeout);
+    let s = state.stats();
+    crate::calllog::note(&format!(
+        "SharedCache {url} {} fetches={} shared_hits={} errors={} skipped={}",
+        if got.is_ok() { "ok" } else { "failed" },
+        s.fetches,
+        s.shared_hits,
+        s.errors,
+        s.skipped
+    ));
+    let f = got?;
+    // What Redis holds is not trusted, its size included.
+    if f.body.len() > MAX_BODY {
+        return Err(FetchError::new(
+            FetchErrorKind::Response,
+            format!("fetch {url}: body over {MAX_BODY} bytes from the shared cache"),
+        ));
+    }
+    Ok((f.body, f.cache_control))
 }
 
 /// The cache file name of `url` inside `dir`.
@@ -399,6 +511,90 @@ pub(crate) mod tests {
         assert_eq!(get_url_content(&u, 2), Err(codes::HTTP_GET));
         assert_eq!(conns.load(Ordering::SeqCst), 1);
         reset_background();
+        options::reset();
+    }
+
+    /// Forgets this process's shared fetch, as if a new process started (its own pool, no
+    /// memory of the first one).
+    fn new_process() {
+        *SHARED.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// SharedCache: a URL downloaded by one "process" (a fresh Redis state) is served to
+    /// the next from Redis, with no second request; a status failure is shared with its
+    /// code; with Redis killed, downloads go on directly.
+    #[test]
+    fn shared_cache() {
+        let _g = crate::test_support::lock();
+        let mut redis = crate::test_support::redis_server::RedisServer::start();
+        assert!(options::set_str("SharedCache", &redis.url()));
+        let ok = b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nbody".to_vec();
+        let nf = b"HTTP/1.0 404 Not Found\r\n\r\nno".to_vec();
+        let (base, conns) = serve_counted(vec![ok.clone(), nf, ok], Duration::ZERO);
+        let u = format!("{base}/shared.pem");
+        new_process();
+        assert_eq!(get_url_content(&u, 2).unwrap(), b"body");
+        assert_eq!(shared_stats().unwrap().fetches, 1);
+        for _ in 0..3 {
+            new_process();
+            assert_eq!(get_url_content(&u, 2).unwrap(), b"body");
+            let s = shared_stats().unwrap();
+            assert_eq!((s.fetches, s.shared_hits, s.errors), (0, 1, 0), "{s:?}");
+        }
+        assert_eq!(conns.load(Ordering::SeqCst), 1);
+
+        // A 404 seen by one process is -403 for the next too, without a request.
+        let missing = format!("{base}/missing.pem");
+        new_process();
+        assert_eq!(get_url_content(&missing, 2), Err(codes::HTTP_STATUS_CODE));
+        new_process();
+        assert_eq!(get_url_content(&missing, 2), Err(codes::HTTP_STATUS_CODE));
+        assert_eq!(shared_stats().unwrap().fetches, 0);
+        assert_eq!(conns.load(Ordering::SeqCst), 2);
+
+        // Redis gone: the download is made directly, and the check does not fail.
+        redis.kill();
+        new_process();
+        assert_eq!(get_url_content(&u, 2).unwrap(), b"body");
+        let s = shared_stats().unwrap();
+        assert_eq!(s.fetches, 1, "{s:?}");
+        assert!(s.errors >= 1, "{s:?}");
+        assert_eq!(conns.load(Ordering::SeqCst), 3);
+        new_process();
+        options::reset();
+    }
+
+    /// A SharedCache pointing at no server at all (nothing listens on the port): every
+    /// download is direct, and none fails because of Redis.
+    #[test]
+    fn shared_cache_down_from_the_start() {
+        let _g = crate::test_support::lock();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert!(options::set_str(
+            "SharedCache",
+            &format!("redis://127.0.0.1:{port}")
+        ));
+        let ok = b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
+        let (base, conns) = serve_counted(vec![ok.clone(), ok], Duration::ZERO);
+        new_process();
+        let start = Instant::now();
+        for _ in 0..2 {
+            assert_eq!(get_url_content(&format!("{base}/k.pem"), 2).unwrap(), b"ok");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(conns.load(Ordering::SeqCst), 2);
+        let s = shared_stats().unwrap();
+        assert_eq!(s.fetches, 2, "{s:?}");
+        assert!(s.errors + s.skipped >= 2, "{s:?}");
+        new_process();
         options::reset();
     }
 

@@ -445,6 +445,13 @@ fn options_and_cache() {
     assert_eq!(opt_v("CacheExpires"), -1);
     assert_eq!(opt_v(""), -1);
     assert_eq!(opt_v("NoSuchOption=1"), -1);
+    // SharedCache: a Redis URL (syntax only: nothing listens there), refused otherwise.
+    assert_eq!(opt_s("SharedCache", "redis://127.0.0.1:9"), 0);
+    assert_eq!(opt_v("SharedCache=redis://127.0.0.1:9/1"), 0);
+    assert_eq!(opt_s("SharedCache", "http://127.0.0.1:9"), -1);
+    assert_eq!(opt_v("SharedCache=not a url"), -1);
+    assert_eq!(opt_n("SharedCache", 1), -1);
+    assert_eq!(opt_s("SharedCache", ""), 0);
     // SAFETY: NULL pointers are refused.
     unsafe {
         assert_eq!(SecSIPIDOptSetV(null_mut()), -1);

@@ -1,10 +1,13 @@
 //! The real-softswitch test: Kamailio 5.6 with its `secsipid` module loads this crate's
 //! library as `libsecsipid.so.1` and SIPp drives calls through it (`tests/kamailio/run.sh`
 //! at the workspace root: verification codes, signing, proof of the library loaded, the
-//! same suite against Debian's libsecsipid, and the ABI differential check).
+//! same suite against Debian's libsecsipid, the ABI differential check, and two
+//! Kamailio children sharing their key downloads through a `redis-server` with the
+//! `SharedCache` option: one download for calls on both children).
 //!
 //! Needs Debian's `kamailio`, `kamailio-secsipid-modules`, `libsecsipid1` and `sip-tester`
-//! (`scripts/install-kamailio-deps.sh` installs them). Without them the test fails with
+//! (`scripts/install-kamailio-deps.sh` installs them), `redis-server` and python3
+//! (`scripts/install-test-deps.sh`). Without them the test fails with
 //! that advice: there is no way to skip it and pass (a skipped test is not a passed one;
 //! `cargo test -- --skip kamailio` leaves it out visibly).
 
@@ -69,7 +72,7 @@ fn build_cdylib(root: &Path) -> PathBuf {
 
 #[test]
 fn kamailio_with_our_libsecsipid() {
-    let missing: Vec<&str> = ["kamailio", "sipp", "basenc"]
+    let missing: Vec<&str> = ["kamailio", "sipp", "basenc", "redis-server", "python3"]
         .into_iter()
         .filter(|t| !on_path(t))
         .collect();
@@ -166,6 +169,10 @@ fn kamailio_with_our_libsecsipid() {
         "same SIP codes and library codes with Debian's libsecsipid",
         "abi_diff: ",
         "warns that CertVerify=0 trusts the key the info URL serves",
+        // SharedCache: two children, one download, and Redis killed → still verifying.
+        "shared: the calls landed on two children",
+        "shared: the key server saw exactly one download for 8 calls on two children",
+        "shared: Redis killed: 2 more calls verified",
     ] {
         assert!(stdout.contains(check), "missing {check:?} in:\n{stdout}");
     }
