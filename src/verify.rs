@@ -49,7 +49,8 @@ pub struct VerifierConfig {
     /// The longest a call waits for a missing certificate chain to be fetched (verifiers
     /// with a fetcher only). When the chain is not there in time the call gets
     /// [`Error::CertificatePending`] and the fetch completes in the background for the
-    /// next call. Default 250 ms.
+    /// next call. The wait ends up to 0.1 ms before the budget, so that the call is back
+    /// on its thread within it despite the kernel's timer slack. Default 250 ms.
     pub fetch_budget: Duration,
     /// What a call whose chain is still pending gets. Default [`BudgetOutcome::Reject`].
     pub on_budget: BudgetOutcome,
