@@ -1259,10 +1259,8 @@ fn verdict_cache_answers_repeats_and_catches_replays() {
         (CLIAUTH_OK, word("unchecked"))
     );
     // SAFETY: live verifier, exclusive here.
-    assert_eq!(
-        unsafe { cliauth_verifier_set_verdict_cache(verifier, 1000, 0) },
-        CLIAUTH_OK
-    );
+    let set = unsafe { cliauth_verifier_set_verdict_cache(verifier, 1000, 0) };
+    assert_eq!(set, CLIAUTH_OK);
     assert_eq!(
         verify_call(verifier, &identity, Some(c"a")),
         (CLIAUTH_OK, word("first"))
