@@ -100,6 +100,7 @@ fuzz_target!(|input: Input| {
     let call = Call {
         orig: Some(&orig),
         dest: called.map(String::as_str),
+        call_id: None,
     };
     verifier()
         .verify_identity(&signed.identity(), &call, claims.iat)
