@@ -218,7 +218,15 @@ fn verify(
         assert_eq!(r, CLIAUTH_INVALID_UTF8);
         return r;
     };
-    let rust = rust_verifier.verify_identity(id, &Call { orig, dest, call_id: None }, now);
+    let rust = rust_verifier.verify_identity(
+        id,
+        &Call {
+            orig,
+            dest,
+            call_id: None,
+        },
+        now,
+    );
     expect_result(r, &rust, error_kind);
     if let Ok(v) = &rust {
         assert_eq!(
