@@ -93,33 +93,9 @@ impl Drop for Server {
 /// Runs `cliauth verify --fetch --allow-http-loopback` on a token whose x5u is `x5u`;
 /// returns the exit code and the JSON printed.
 fn verify(pki: &TestPki, x5u: &str, dir: &tempfile::TempDir) -> (i32, Value) {
-    let identity = Signer::new(
-        SigningKey::from_pem_or_der(pki.ee_key_pem.as_bytes()).unwrap(),
-        x5u,
-    )
-    .unwrap()
-    .sign_shaken(ORIG, &[DEST], Attest::A, None, NOW)
-    .unwrap()
-    .identity();
-    let root = dir.path().join("root.pem");
-    std::fs::write(&root, &pki.root_pem).unwrap();
-    let out = Command::new(CLIAUTH)
-        .args(["verify", "--fetch", "--allow-http-loopback", "--json"])
-        .arg("--trust-anchor")
-        .arg(&root)
-        .args(["--identity", &identity])
-        .args(["--orig", ORIG, "--dest", DEST])
-        .args(["--now", &NOW.to_string()])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
+    let (identity, root) = token_at(pki, x5u, dir, NOW);
+    let (code, json, _) = verify_with(&identity, &root, &["--now", &NOW.to_string()]);
+    (code, json)
 }
 
 #[test]
@@ -184,12 +160,17 @@ fn fresh_token(pki: &TestPki, x5u: &str, dir: &tempfile::TempDir) -> (String, Pa
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
+    token_at(pki, x5u, dir, now)
+}
+
+/// A token for `x5u` issued at `iat`, and the trust anchor written into `dir`.
+fn token_at(pki: &TestPki, x5u: &str, dir: &tempfile::TempDir, iat: i64) -> (String, PathBuf) {
     let identity = Signer::new(
         SigningKey::from_pem_or_der(pki.ee_key_pem.as_bytes()).unwrap(),
         x5u,
     )
     .unwrap()
-    .sign_shaken(ORIG, &[DEST], Attest::A, None, now)
+    .sign_shaken(ORIG, &[DEST], Attest::A, None, iat)
     .unwrap()
     .identity();
     let root = dir.path().join("root.pem");
