@@ -1071,7 +1071,7 @@ void cliauth_verifier_free(cliauth_verifier *verifier);
  * cache without verifying the signature again), `"replayed"` (another Call-ID, reported
  * rather than rejected), `"unrecorded"` (the cache was full) or `"local_only"` (the
  * shared state could not be reached). `""` for a failed verification; NULL for NULL.
- * Static: never freed.
+ * Owned by the verdict: valid until `cliauth_verdict_free`.
  *
  * # Safety
  *

@@ -10,22 +10,22 @@
 #[path = "support/redis_server.rs"]
 mod redis_server;
 
+#[path = "support/caller.rs"]
+mod caller;
+
+use caller::{World, call};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cliauth::cert::testpki::{TestPki, TestPkiOptions};
-use cliauth::cert::{CertStore, TrustStore};
 use cliauth::fetch::{Fetch, FetchError, Fetched};
 use cliauth::state::redis::{RedisOptions, RedisState};
 use cliauth::state::{AcquirePolicy, VerdictCache};
-use cliauth::{Attest, Call, ReplayStatus, Signer, SigningKey, Verifier, VerifierConfig};
+use cliauth::{ReplayStatus, Verifier, VerifierConfig};
 
 use redis_server::RedisServer;
-
-const URL: &str = "https://cert.example.net/sp.pem";
-const ORIG: &str = "12155551212";
-const DEST: &str = "12155550100";
 
 /// Serves one chain, counting fetches, each taking `delay`.
 #[derive(Debug)]
@@ -59,53 +59,24 @@ impl Fetch for Counting {
     }
 }
 
-struct World {
-    pki: TestPki,
-    signer: Signer,
+/// One "process": its own Redis pool, store, acquirer and verdict cache.
+fn node(w: &World, redis: &str, fetch: &Arc<Counting>) -> (Verifier, Arc<RedisState>) {
+    let state = RedisState::open(redis, RedisOptions::default()).unwrap();
+    let cache = Arc::new(VerdictCache::default().with_ledger(state.ledger()));
+    let shared = state.shared_fetch(Arc::clone(fetch) as Arc<dyn Fetch>);
+    let v = Verifier::with_store(w.empty_store())
+        .with_config(VerifierConfig {
+            fetch_budget: Duration::from_secs(5),
+            ..VerifierConfig::default()
+        })
+        .with_fetch_policy(shared, AcquirePolicy::default())
+        .with_verdict_cache(cache);
+    (v, state)
 }
 
-impl World {
-    fn new() -> World {
-        let pki = TestPki::generate(&TestPkiOptions {
-            name: "cliauth redis test".into(),
-            ..TestPkiOptions::default()
-        })
-        .unwrap();
-        let signer = Signer::new(
-            SigningKey::from_pem_or_der(pki.ee_key_pem.as_bytes()).unwrap(),
-            URL,
-        )
-        .unwrap();
-        World { pki, signer }
-    }
-
-    fn store(&self) -> Arc<CertStore> {
-        let mut t = TrustStore::new();
-        t.add_anchors(self.pki.root_pem.as_bytes()).unwrap();
-        Arc::new(CertStore::new(t))
-    }
-
-    /// One "process": its own Redis pool, store, acquirer and verdict cache.
-    fn node(&self, redis: &str, fetch: &Arc<Counting>) -> (Verifier, Arc<RedisState>) {
-        let state = RedisState::open(redis, RedisOptions::default()).unwrap();
-        let cache = Arc::new(VerdictCache::default().with_ledger(state.ledger()));
-        let shared = state.shared_fetch(Arc::clone(fetch) as Arc<dyn Fetch>);
-        let v = Verifier::with_store(self.store())
-            .with_config(VerifierConfig {
-                fetch_budget: Duration::from_secs(5),
-                ..VerifierConfig::default()
-            })
-            .with_fetch_policy(shared, AcquirePolicy::default())
-            .with_verdict_cache(cache);
-        (v, state)
-    }
-
-    fn identity(&self, origid: &str) -> String {
-        self.signer
-            .sign_shaken(ORIG, &[DEST], Attest::A, Some(origid), now())
-            .unwrap()
-            .identity()
-    }
+/// A token issued now (the Redis keys expire in real time).
+fn identity(w: &World, origid: &str) -> String {
+    w.identity(origid, now())
 }
 
 fn now() -> i64 {
@@ -115,25 +86,21 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-fn call(id: &str) -> Call<'_> {
-    Call::new(ORIG, DEST).with_call_id(id)
-}
-
 #[test]
 fn a_token_verified_on_one_node_is_a_replay_on_another() {
     let redis = RedisServer::start();
-    let w = World::new();
+    let w = World::new("cliauth redis test");
     let f = Counting::new(&w.pki.chain_pem, Duration::ZERO);
-    let (a, _) = w.node(&redis.url(), &f);
-    let (b, _) = w.node(&redis.url(), &f);
-    let id = w.identity("r-1");
+    let (a, _) = node(&w, &redis.url(), &f);
+    let (b, _) = node(&w, &redis.url(), &f);
+    let id = identity(&w, "r-1");
     let first = a.verify_identity(&id, &call("call-1"), now()).unwrap();
     assert_eq!(first.replay_status(), ReplayStatus::First);
     // The same call through the other node (a second hop, a fork): accepted.
     let hop = b.verify_identity(&id, &call("call-1"), now()).unwrap();
     assert_eq!(hop.replay_status(), ReplayStatus::First);
     // Another call, on a third node that never saw the token: a replay, found in Redis.
-    let (c, _) = w.node(&redis.url(), &f);
+    let (c, _) = node(&w, &redis.url(), &f);
     let e = c.verify_identity(&id, &call("call-2"), now()).unwrap_err();
     assert_eq!(e.kind(), "replay");
     assert!(e.to_string().contains("shared ledger"), "{e}");
@@ -142,18 +109,18 @@ fn a_token_verified_on_one_node_is_a_replay_on_another() {
 #[test]
 fn nodes_sharing_redis_fetch_each_x5u_once() {
     let redis = RedisServer::start();
-    let w = World::new();
+    let w = World::new("cliauth redis test");
     let f = Counting::new(&w.pki.chain_pem, Duration::from_millis(300));
     // Eight cold nodes at once.
-    let nodes: Vec<_> = (0..8).map(|_| w.node(&redis.url(), &f)).collect();
-    let id = Arc::new(w.identity("r-2"));
+    let nodes: Vec<_> = (0..8).map(|_| node(&w, &redis.url(), &f)).collect();
+    let id = Arc::new(identity(&w, "r-2"));
     std::thread::scope(|s| {
         for (i, (v, _)) in nodes.iter().enumerate() {
             let id = Arc::clone(&id);
             s.spawn(move || {
                 let call_id = format!("node-{i}");
                 // Distinct calls per node, so that no replay hides a failure.
-                let c = Call::new(ORIG, DEST).with_call_id(&call_id);
+                let c = call(&call_id);
                 let res = v.verify_identity(&id, &c, now());
                 assert!(
                     res.is_ok() || matches!(&res, Err(e) if e.kind() == "replay"),
@@ -166,8 +133,8 @@ fn nodes_sharing_redis_fetch_each_x5u_once() {
     let hits: u64 = nodes.iter().map(|(_, s)| s.stats().shared_hits).sum();
     assert_eq!(hits, 7, "the other seven read the chain from Redis");
     // A ninth node, later: no fetch either.
-    let (late, state) = w.node(&redis.url(), &f);
-    late.verify_identity(&w.identity("r-3"), &call("late"), now())
+    let (late, state) = node(&w, &redis.url(), &f);
+    late.verify_identity(&identity(&w, "r-3"), &call("late"), now())
         .unwrap();
     assert_eq!(f.count(), 1);
     assert_eq!(state.stats().shared_hits, 1);
@@ -176,13 +143,13 @@ fn nodes_sharing_redis_fetch_each_x5u_once() {
 #[test]
 fn what_comes_from_redis_is_validated() {
     let redis = RedisServer::start();
-    let w = World::new();
+    let w = World::new("cliauth redis test");
     // Another PKI's chain, not under this verifier's trust anchor, placed in Redis.
     let other = TestPki::generate(&TestPkiOptions::default()).unwrap();
     let f = Counting::new(&other.chain_pem, Duration::ZERO);
-    let (a, _) = w.node(&redis.url(), &f);
-    let (b, _) = w.node(&redis.url(), &f);
-    let id = w.identity("r-4");
+    let (a, _) = node(&w, &redis.url(), &f);
+    let (b, _) = node(&w, &redis.url(), &f);
+    let id = identity(&w, "r-4");
     assert_eq!(
         a.verify_identity(&id, &call("x"), now())
             .unwrap_err()
@@ -201,14 +168,14 @@ fn what_comes_from_redis_is_validated() {
 #[test]
 fn verification_goes_on_when_redis_dies() {
     let mut redis = RedisServer::start();
-    let w = World::new();
+    let w = World::new("cliauth redis test");
     let f = Counting::new(&w.pki.chain_pem, Duration::ZERO);
-    let (a, state) = w.node(&redis.url(), &f);
-    a.verify_identity(&w.identity("r-5"), &call("before"), now())
+    let (a, state) = node(&w, &redis.url(), &f);
+    a.verify_identity(&identity(&w, "r-5"), &call("before"), now())
         .unwrap();
     redis.kill();
     let started = Instant::now();
-    let id = w.identity("r-6");
+    let id = identity(&w, "r-6");
     let v = a.verify_identity(&id, &call("after"), now()).unwrap();
     assert_eq!(v.replay_status(), ReplayStatus::LocalOnly);
     // The local cache still catches a replay to this node.
@@ -220,8 +187,8 @@ fn verification_goes_on_when_redis_dies() {
     );
     assert!(state.stats().errors >= 1, "{:?}", state.stats());
     // A fresh node with Redis down fetches directly and verifies.
-    let (b, _) = w.node(&redis.url(), &f);
-    b.verify_identity(&w.identity("r-7"), &call("b"), now())
+    let (b, _) = node(&w, &redis.url(), &f);
+    b.verify_identity(&identity(&w, "r-7"), &call("b"), now())
         .unwrap();
     assert_eq!(f.count(), 2);
     assert!(

@@ -6,70 +6,38 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cliauth::cert::testpki::{TestPki, TestPkiOptions};
-use cliauth::cert::{CertStore, TrustStore};
+use cliauth::cert::CertStore;
 use cliauth::state::{
     Digest, LedgerError, MemoryLedger, OnReplay, ReplayLedger, Sighting, VerdictCache,
 };
-use cliauth::{Attest, Call, Error, ReplayStatus, Signer, SigningKey, Verifier, VerifierConfig};
+use cliauth::{Attest, Call, Error, ReplayStatus, Verifier, VerifierConfig};
+
+#[path = "support/caller.rs"]
+mod caller;
+
+use caller::{DEST, ORIG, URL, World, call};
 
 const NOW: i64 = 1_800_000_000;
-const URL: &str = "https://cert.example.net/sp.pem";
-const ORIG: &str = "12155551212";
-const DEST: &str = "12155550100";
 
-struct World {
-    pki: TestPki,
-    signer: Signer,
+/// A store holding the chain of `URL`.
+fn store(w: &World) -> Arc<CertStore> {
+    let store = w.empty_store();
+    store
+        .insert(URL, w.pki.chain_pem.as_bytes(), NOW, None)
+        .unwrap();
+    store
 }
 
-impl World {
-    fn new() -> World {
-        let pki = TestPki::generate(&TestPkiOptions {
-            name: "cliauth verdict cache test".into(),
-            ..TestPkiOptions::default()
-        })
-        .unwrap();
-        let signer = Signer::new(
-            SigningKey::from_pem_or_der(pki.ee_key_pem.as_bytes()).unwrap(),
-            URL,
-        )
-        .unwrap();
-        World { pki, signer }
-    }
-
-    /// A store holding the chain of `URL`.
-    fn store(&self) -> Arc<CertStore> {
-        let mut t = TrustStore::new();
-        t.add_anchors(self.pki.root_pem.as_bytes()).unwrap();
-        let store = Arc::new(CertStore::new(t));
-        store
-            .insert(URL, self.pki.chain_pem.as_bytes(), NOW, None)
-            .unwrap();
-        store
-    }
-
-    fn verifier(&self, cache: &Arc<VerdictCache>) -> Verifier {
-        Verifier::with_store(self.store()).with_verdict_cache(Arc::clone(cache))
-    }
-
-    fn identity(&self, origid: &str, iat: i64) -> String {
-        self.signer
-            .sign_shaken(ORIG, &[DEST], Attest::A, Some(origid), iat)
-            .unwrap()
-            .identity()
-    }
-}
-
-fn call(id: &str) -> Call<'_> {
-    Call::new(ORIG, DEST).with_call_id(id)
+/// A verifier over `store(w)` with `cache`.
+fn verifier(w: &World, cache: &Arc<VerdictCache>) -> Verifier {
+    Verifier::with_store(store(w)).with_verdict_cache(Arc::clone(cache))
 }
 
 #[test]
 fn a_repeat_for_the_same_call_is_answered_without_store_or_signature() {
-    let w = World::new();
+    let w = World::new("cliauth verdict cache test");
     let cache = Arc::new(VerdictCache::default());
-    let v = w.verifier(&cache);
+    let v = verifier(&w, &cache);
     let id = w.identity("o-1", NOW);
     let first = v.verify_identity(&id, &call("c1@host"), NOW).unwrap();
     assert_eq!(first.replay_status(), ReplayStatus::First);
@@ -88,9 +56,9 @@ fn a_repeat_for_the_same_call_is_answered_without_store_or_signature() {
 
 #[test]
 fn a_repeat_still_gets_the_cheap_checks() {
-    let w = World::new();
+    let w = World::new("cliauth verdict cache test");
     let cache = Arc::new(VerdictCache::default());
-    let v = w.verifier(&cache);
+    let v = verifier(&w, &cache);
     let id = w.identity("o-2", NOW);
     v.verify_identity(&id, &call("c2"), NOW).unwrap();
     let kind =
@@ -119,9 +87,9 @@ fn a_repeat_still_gets_the_cheap_checks() {
 
 #[test]
 fn the_same_token_for_another_call_is_a_replay() {
-    let w = World::new();
+    let w = World::new("cliauth verdict cache test");
     let cache = Arc::new(VerdictCache::default());
-    let v = w.verifier(&cache);
+    let v = verifier(&w, &cache);
     let id = w.identity("o-3", NOW);
     v.verify_identity(&id, &call("genuine"), NOW).unwrap();
     let e = v
@@ -141,7 +109,7 @@ fn the_same_token_for_another_call_is_a_replay() {
 
     // Report instead of reject: the verdict says so.
     let cache = Arc::new(VerdictCache::default().with_on_replay(OnReplay::Report));
-    let v = w.verifier(&cache);
+    let v = verifier(&w, &cache);
     v.verify_identity(&id, &call("genuine"), NOW).unwrap();
     let reported = v.verify_identity(&id, &call("attacker"), NOW).unwrap();
     assert_eq!(reported.replay_status(), ReplayStatus::Replayed);
@@ -149,9 +117,9 @@ fn the_same_token_for_another_call_is_a_replay() {
 
 #[test]
 fn a_replay_is_caught_whatever_the_form_of_the_token() {
-    let w = World::new();
+    let w = World::new("cliauth verdict cache test");
     let cache = Arc::new(VerdictCache::default());
-    let v = w.verifier(&cache);
+    let v = verifier(&w, &cache);
     let signed = w
         .signer
         .sign_shaken(ORIG, &[DEST], Attest::A, Some("o-4"), NOW)
@@ -167,9 +135,9 @@ fn a_replay_is_caught_whatever_the_form_of_the_token() {
 
 #[test]
 fn a_full_cache_keeps_its_live_entries_and_reports_the_rest() {
-    let w = World::new();
+    let w = World::new("cliauth verdict cache test");
     let cache = Arc::new(VerdictCache::new(16));
-    let v = w.verifier(&cache);
+    let v = verifier(&w, &cache);
     let mut recorded = Vec::new();
     let mut unrecorded = 0;
     for i in 0..200 {
@@ -207,9 +175,9 @@ fn a_full_cache_keeps_its_live_entries_and_reports_the_rest() {
 
 #[test]
 fn concurrent_calls_with_one_token_admit_exactly_one() {
-    let w = World::new();
+    let w = World::new("cliauth verdict cache test");
     let cache = Arc::new(VerdictCache::default());
-    let v = Arc::new(w.verifier(&cache));
+    let v = Arc::new(verifier(&w, &cache));
     let id = Arc::new(w.identity("o-5", NOW));
     let ok = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..8)
@@ -234,14 +202,16 @@ fn concurrent_calls_with_one_token_admit_exactly_one() {
 
 #[test]
 fn a_shared_ledger_catches_a_replay_to_another_verifier() {
-    let w = World::new();
+    let w = World::new("cliauth verdict cache test");
     let ledger: Arc<dyn ReplayLedger> = Arc::new(MemoryLedger::new(1000));
-    let node_a = w.verifier(&Arc::new(
-        VerdictCache::default().with_ledger(Arc::clone(&ledger)),
-    ));
-    let node_b = w.verifier(&Arc::new(
-        VerdictCache::default().with_ledger(Arc::clone(&ledger)),
-    ));
+    let node_a = verifier(
+        &w,
+        &Arc::new(VerdictCache::default().with_ledger(Arc::clone(&ledger))),
+    );
+    let node_b = verifier(
+        &w,
+        &Arc::new(VerdictCache::default().with_ledger(Arc::clone(&ledger))),
+    );
     let id = w.identity("o-6", NOW);
     node_a.verify_identity(&id, &call("first"), NOW).unwrap();
     // The same call reaching the other node (a second hop): fine.
@@ -267,9 +237,9 @@ impl ReplayLedger for Down {
 
 #[test]
 fn an_unreachable_ledger_leaves_local_detection_and_says_so() {
-    let w = World::new();
+    let w = World::new("cliauth verdict cache test");
     let cache = Arc::new(VerdictCache::default().with_ledger(Arc::new(Down)));
-    let v = w.verifier(&cache);
+    let v = verifier(&w, &cache);
     let id = w.identity("o-8", NOW);
     let verdict = v.verify_identity(&id, &call("a"), NOW).unwrap();
     assert_eq!(verdict.replay_status(), ReplayStatus::LocalOnly);
@@ -282,8 +252,8 @@ fn an_unreachable_ledger_leaves_local_detection_and_says_so() {
 
 #[test]
 fn verifiers_without_a_cache_do_not_check() {
-    let w = World::new();
-    let v = Verifier::with_store(w.store()).with_config(VerifierConfig::default());
+    let w = World::new("cliauth verdict cache test");
+    let v = Verifier::with_store(store(&w)).with_config(VerifierConfig::default());
     let id = w.identity("o-9", NOW);
     let a = v.verify_identity(&id, &call("a"), NOW).unwrap();
     let b = v.verify_identity(&id, &call("b"), NOW).unwrap();

@@ -9,7 +9,7 @@
 use std::ffi::{CStr, CString, c_char};
 
 use cliauth_core::error::Verstat;
-use cliauth_core::verify::{ReplayStatus, Verdict};
+use cliauth_core::verify::Verdict;
 use cliauth_core::{Error, Party};
 
 use crate::enums::{
@@ -46,7 +46,8 @@ pub struct cliauth_verdict {
     reason_header: Option<CString>,
     needed_url: Option<CString>,
     claims: Option<Claims>,
-    replay: &'static CStr,
+    /// The replay status word (`ReplayStatus::as_str`), empty for a failure.
+    replay: CString,
 }
 
 fn verstat(v: Verstat) -> &'static CStr {
@@ -54,17 +55,6 @@ fn verstat(v: Verstat) -> &'static CStr {
         Verstat::TnValidationPassed => c"TN-Validation-Passed",
         Verstat::TnValidationFailed => c"TN-Validation-Failed",
         Verstat::NoTnValidation => c"No-TN-Validation",
-    }
-}
-
-fn replay_word(r: ReplayStatus) -> &'static CStr {
-    match r {
-        ReplayStatus::Unchecked => c"unchecked",
-        ReplayStatus::First => c"first",
-        ReplayStatus::Repeat => c"repeat",
-        ReplayStatus::Replayed => c"replayed",
-        ReplayStatus::Unrecorded => c"unrecorded",
-        ReplayStatus::LocalOnly => c"local_only",
     }
 }
 
@@ -86,7 +76,7 @@ impl cliauth_verdict {
                 error_text: None,
                 reason_header: None,
                 needed_url: None,
-                replay: replay_word(v.replay_status()),
+                replay: c_string(v.replay_status().as_str()),
                 claims: Some(Claims {
                     attest: attest_to_c(v.attest()),
                     ppt: ppt_to_c(v.ppt()),
@@ -120,7 +110,7 @@ impl cliauth_verdict {
                         _ => None,
                     },
                     claims: None,
-                    replay: c"",
+                    replay: CString::default(),
                 }
             }
         }
@@ -139,7 +129,7 @@ impl cliauth_verdict {
             reason_header: Some(reason_header(sip, reason)),
             needed_url: None,
             claims: None,
-            replay: c"",
+            replay: CString::default(),
         }
     }
 
@@ -174,7 +164,7 @@ unsafe fn read<T: Copy>(
 /// cache without verifying the signature again), `"replayed"` (another Call-ID, reported
 /// rather than rejected), `"unrecorded"` (the cache was full) or `"local_only"` (the
 /// shared state could not be reached). `""` for a failed verification; NULL for NULL.
-/// Static: never freed.
+/// Owned by the verdict: valid until `cliauth_verdict_free`.
 ///
 /// # Safety
 ///

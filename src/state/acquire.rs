@@ -107,7 +107,7 @@ struct Flight {
 
 impl Flight {
     fn wait(&self, budget: Duration) -> Option<Outcome> {
-        let until = Instant::now() + budget.saturating_sub(wake_slack(budget));
+        let until = super::deadline_in(budget.saturating_sub(wake_slack(budget)));
         let mut g = self.done.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(r) = g.as_ref() {

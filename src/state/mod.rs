@@ -32,3 +32,25 @@ pub use verdicts::{
     DEFAULT_VERDICT_CAPACITY, Digest, LedgerError, MemoryLedger, OnReplay, ReplayLedger, Sighting,
     VerdictCache, VerdictStats,
 };
+
+/// The instant `d` from now, saturating: a duration too long for the clock (a budget or
+/// timeout of `Duration::MAX`) means "about a century", never an overflow panic.
+pub fn deadline_in(d: std::time::Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_deadline_too_far_for_the_clock_saturates() {
+        let now = Instant::now();
+        assert!(super::deadline_in(Duration::MAX) > now + Duration::from_secs(86_400));
+        let soon = super::deadline_in(Duration::from_millis(5));
+        assert!(soon >= now + Duration::from_millis(5));
+    }
+}

@@ -229,7 +229,7 @@ impl RedisState {
             .down_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner) =
-            Some(Instant::now() + self.options.retry_after);
+            Some(super::deadline_in(self.options.retry_after));
     }
 
     fn key(&self, kind: &str, rest: &str) -> String {
@@ -383,7 +383,7 @@ impl Fetch for SharedFetch {
     fn fetch(&self, url: &str, timeout: Duration) -> Result<Fetched, FetchError> {
         // The URL rules first: a refused URL touches neither Redis nor the network.
         self.inner.check_url(url)?;
-        let deadline = Instant::now() + timeout;
+        let deadline = super::deadline_in(timeout);
         let r = &self.redis;
         let (chain_key, fail_key, lock_key) = (r.key("c", url), r.key("n", url), r.key("l", url));
         match self.look(&chain_key, &fail_key) {

@@ -291,7 +291,7 @@ struct Flight {
 
 impl Flight {
     fn wait(&self, budget: Duration) -> Option<Outcome> {
-        let until = Instant::now() + budget;
+        let until = cliauth::state::deadline_in(budget);
         let mut g = self.done.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(r) = g.as_ref() {
