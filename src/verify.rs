@@ -374,6 +374,14 @@ impl Verifier {
     /// token again for the same call ([`Call::call_id`]) is answered from the cache after
     /// the cheap checks, and the same token for another call is a replay
     /// ([`Error::Replay`], or [`ReplayStatus::Replayed`]). See [`VerdictCache`].
+    ///
+    /// A cached verdict is served without the key, chain and profile checks that made
+    /// it: share one cache only among verifiers with the same keys, trust and settings
+    /// (give verifiers with different trust their own caches; one [`ReplayLedger`] may
+    /// still join them for replay detection), and [`VerdictCache::clear`] it when the
+    /// trust changes if repeats within the freshness window must see the new trust.
+    ///
+    /// [`ReplayLedger`]: crate::state::ReplayLedger
     pub fn with_verdict_cache(mut self, cache: Arc<VerdictCache>) -> Verifier {
         self.verdicts = Some(cache);
         self
